@@ -1,0 +1,90 @@
+// OpenStack error bodies. Every service throws ApiError; each service's onError
+// renders it in that service's own shape, so clients parse the message they expect.
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Request Entity Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const badRequest = (message: string) => new ApiError(400, message);
+export const unauthorized = (message = 'The request you have made requires authentication.') =>
+  new ApiError(401, message);
+export const forbidden = (message = 'You are not authorized to perform the requested action.') =>
+  new ApiError(403, message);
+export const notFound = (message: string) => new ApiError(404, message);
+export const conflict = (message: string) => new ApiError(409, message);
+
+/** The body shapes of the OpenStack services. */
+export type ErrorStyle = 'keystone' | 'nova' | 'neutron' | 'cinder' | 'glance' | 'swift';
+
+export function errorBody(style: ErrorStyle, status: number, message: string): unknown {
+  const title = TITLES[status] ?? 'Error';
+  switch (style) {
+    case 'keystone':
+      return { error: { code: status, title, message } };
+    case 'nova':
+    case 'cinder': {
+      const key =
+        status === 400 ? 'badRequest' : status === 403 ? 'forbidden' : status === 404 ? 'itemNotFound'
+        : status === 409 ? 'conflictingRequest' : status === 413 ? 'overLimit' : status === 501 ? 'notImplemented'
+        : status >= 500 ? 'computeFault' : 'badRequest';
+      return { [key]: { code: status, message } };
+    }
+    case 'neutron':
+      return { NeutronError: { type: title.replace(/ /g, ''), message, detail: '' } };
+    case 'glance':
+    case 'swift':
+      return { code: status, title, message };
+  }
+}
+
+/** Renders a thrown error in a service's style; unexpected errors are a 500 without internals. */
+export function onError(style: ErrorStyle, authUrl?: (c: Context) => string): ErrorHandler {
+  return (err, c) => {
+    let status: ContentfulStatusCode = 500;
+    let message = 'An unexpected error prevented the server from fulfilling your request.';
+    const headers: Record<string, string> = {};
+    if (err instanceof ApiError) {
+      status = err.status;
+      message = err.message;
+      Object.assign(headers, err.headers);
+    } else if (err instanceof HTTPException) {
+      status = err.status;
+      message = err.message || TITLES[status] || message;
+    } else {
+      console.error(`${c.req.method} ${new URL(c.req.url).pathname}:`, err);
+    }
+    if (status === 401 && authUrl) headers['WWW-Authenticate'] = `Keystone uri="${authUrl(c)}"`;
+    for (const [k, v] of Object.entries(headers)) c.header(k, v);
+    return c.json(errorBody(style, status, message), status);
+  };
+}
+
+export function onNotFound(style: ErrorStyle): NotFoundHandler {
+  return (c) => c.json(errorBody(style, 404, 'The resource could not be found.'), 404);
+}

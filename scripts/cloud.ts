@@ -1,0 +1,184 @@
+// The local cloud: every Worker in one workerd through the Miniflare API, configured
+// from the same wrangler.toml files that `wrangler deploy` reads, with state on disk.
+// Used by `npm run dev`, the end-to-end tests and the benchmarks alike.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { Log, LogLevel, Miniflare, type WorkerOptions } from 'miniflare';
+import { stringify } from 'yaml';
+import { generateKey } from '../lib/token';
+import { bootstrap } from '../workers/keystone/bootstrap';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface CloudOptions {
+  port: number;
+  host: string;
+  stateDir: string;
+  /** Where to write clouds.yaml (a copy always goes into the state folder). */
+  cloudsYaml: string;
+  adminPassword?: string;
+  demoPassword?: string;
+  /** Token lifetime in seconds. */
+  tokenExpiration?: number;
+}
+
+export interface Cloud {
+  url: string;
+  authUrl: string;
+  stateDir: string;
+  cloudsYaml: string;
+  passwords: { admin: string; demo: string };
+  readyMs: number;
+  dispose(): Promise<void>;
+}
+
+/** Each Worker: its wrangler.toml and the entry esbuild bundles. The first one faces HTTP. */
+const WORKERS = [
+  { config: 'wrangler.toml', entry: 'workers/gateway/index.ts' },
+  { config: 'workers/keystone/wrangler.toml', entry: 'workers/keystone/index.ts' },
+];
+
+interface Secrets {
+  tokenKeys: string[];
+  adminPassword: string;
+  demoPassword: string;
+}
+
+async function loadSecrets(stateDir: string, opts: CloudOptions): Promise<{ secrets: Secrets; reset: boolean }> {
+  const file = join(stateDir, 'secrets.json');
+  const have: Partial<Secrets> = existsSync(file) ? JSON.parse(await readFile(file, 'utf8')) : {};
+  const secret = () => randomBytes(12).toString('base64url');
+  const secrets: Secrets = {
+    tokenKeys: have.tokenKeys ?? [generateKey()],
+    adminPassword: opts.adminPassword ?? have.adminPassword ?? secret(),
+    demoPassword: opts.demoPassword ?? have.demoPassword ?? secret(),
+  };
+  const reset = secrets.adminPassword !== have.adminPassword || secrets.demoPassword !== have.demoPassword;
+  await writeFile(file, JSON.stringify(secrets, null, 2));
+  await chmod(file, 0o600);
+  return { secrets, reset };
+}
+
+// wrangler's config reader costs a second to import, so its answer is cached per toml content.
+async function workerOptions(config: string, cacheDir: string): Promise<WorkerOptions & { name: string }> {
+  const text = await readFile(join(ROOT, config), 'utf8');
+  const name = /^name\s*=\s*"([^"]+)"/m.exec(text)?.[1];
+  if (!name) throw new Error(`${config}: no name`);
+  const cache = join(cacheDir, `${createHash('sha256').update(config + text).digest('hex').slice(0, 16)}.json`);
+  if (existsSync(cache)) return { ...(JSON.parse(await readFile(cache, 'utf8')) as WorkerOptions), name };
+  const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, config));
+  await writeFile(cache, JSON.stringify(workerOptions));
+  return { ...(workerOptions as WorkerOptions), name };
+}
+
+async function bundle(entry: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [join(ROOT, entry)],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['module', 'main'],
+    external: ['cloudflare:*', 'node:*'],
+    logLevel: 'error',
+  });
+}
+
+/** Applies drizzle-kit migrations not yet applied, recorded in d1_migrations as wrangler does. */
+async function migrate(db: D1Database, dir: string): Promise<void> {
+  await db.exec(
+    'CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)',
+  );
+  const done = new Set((await db.prepare('SELECT name FROM d1_migrations').all<{ name: string }>()).results.map((r) => r.name));
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort()) {
+    if (done.has(file)) continue;
+    const sql = await readFile(join(dir, file), 'utf8');
+    const statements = sql.split('--> statement-breakpoint').map((s) => s.trim()).filter(Boolean);
+    await db.batch([
+      ...statements.map((s) => db.prepare(s)),
+      db.prepare('INSERT INTO d1_migrations (name) VALUES (?)').bind(file),
+    ]);
+  }
+}
+
+function cloudsYaml(authUrl: string, secrets: Secrets): string {
+  const cloud = (user: string, password: string, project: string) => ({
+    auth: { auth_url: authUrl, username: user, password, project_name: project, user_domain_name: 'Default', project_domain_name: 'Default' },
+    region_name: 'RegionOne',
+    identity_api_version: 3,
+    interface: 'public',
+  });
+  const system = cloud('admin', secrets.adminPassword, 'admin');
+  const { project_name: _p, project_domain_name: _d, ...systemAuth } = system.auth;
+  return stringify({
+    clouds: {
+      'flarestack-admin': cloud('admin', secrets.adminPassword, 'admin'),
+      'flarestack-demo': cloud('demo', secrets.demoPassword, 'demo'),
+      'flarestack-system-admin': { ...system, auth: { ...systemAuth, system_scope: 'all' } },
+    },
+  });
+}
+
+export async function startCloud(opts: CloudOptions): Promise<Cloud> {
+  const t0 = performance.now();
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
+  const stateDir = resolve(opts.stateDir);
+  const buildDir = join(stateDir, 'build');
+  await mkdir(buildDir, { recursive: true });
+  const { secrets, reset } = await loadSecrets(stateDir, opts);
+
+  const workers = await Promise.all(
+    WORKERS.map(async (w) => {
+      const scriptPath = join(buildDir, `${w.entry.split('/')[1]}.mjs`);
+      const [options] = await Promise.all([workerOptions(w.config, buildDir), bundle(w.entry, scriptPath)]);
+      const bindings: Record<string, string> = { ...(options.bindings as Record<string, string>), TOKEN_KEYS: JSON.stringify(secrets.tokenKeys) };
+      if (opts.tokenExpiration) bindings.TOKEN_EXPIRATION = String(opts.tokenExpiration);
+      return { ...options, modules: true, modulesRoot: buildDir, scriptPath, bindings } as WorkerOptions;
+    }),
+  );
+
+  const mf = new Miniflare({
+    host: opts.host,
+    port: opts.port,
+    cf: false,
+    log: new Log(LogLevel.WARN),
+    d1Persist: join(stateDir, 'v3', 'd1'),
+    durableObjectsPersist: join(stateDir, 'v3', 'do'),
+    r2Persist: join(stateDir, 'v3', 'r2'),
+    kvPersist: join(stateDir, 'v3', 'kv'),
+    workers,
+  });
+  const ready = await mf.ready;
+  const url = `http://${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host}:${ready.port}`;
+
+  const keystoneDb = await mf.getD1Database('DB', 'flarestack-keystone');
+  await migrate(keystoneDb, join(ROOT, 'schema/migrations/keystone'));
+  await bootstrap(keystoneDb, {
+    publicUrl: url,
+    adminPassword: secrets.adminPassword,
+    demoPassword: secrets.demoPassword,
+    resetPasswords: reset,
+  });
+
+  const authUrl = `${url}/identity/v3`;
+  const yaml = cloudsYaml(authUrl, secrets);
+  await writeFile(join(stateDir, 'clouds.yaml'), yaml, { mode: 0o600 });
+  if (resolve(opts.cloudsYaml) !== join(stateDir, 'clouds.yaml')) await writeFile(opts.cloudsYaml, yaml, { mode: 0o600 });
+
+  return {
+    url,
+    authUrl,
+    stateDir,
+    cloudsYaml: opts.cloudsYaml,
+    passwords: { admin: secrets.adminPassword, demo: secrets.demoPassword },
+    readyMs: performance.now() - t0,
+    dispose: () => mf.dispose(),
+  };
+}

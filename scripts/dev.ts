@@ -1,0 +1,67 @@
+// `npm run dev`: starts the local cloud and keeps it running until interrupted.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT, startCloud } from './cloud';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8787' },
+    host: { type: 'string', default: '127.0.0.1' },
+    state: { type: 'string', default: join(ROOT, '.flarestack') },
+    hosts: { type: 'string', default: '2' },
+    'clouds-yaml': { type: 'string', default: join(ROOT, 'clouds.yaml') },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+
+if (values.help) {
+  console.log(`Usage: npm run dev -- [--port N] [--host ADDR] [--state DIR] [--hosts N] [--clouds-yaml PATH]
+
+  --port N           port of the public endpoint (default 8787)
+  --host ADDR        address to listen on (default 127.0.0.1, loopback only)
+  --state DIR        folder holding databases, objects and secrets (default .flarestack)
+  --hosts N          number of simulated hypervisor hosts (default 2)
+  --clouds-yaml PATH where to write clouds.yaml (default ./clouds.yaml)
+
+Environment: FLARESTACK_ADMIN_PASSWORD, FLARESTACK_DEMO_PASSWORD set the bootstrap
+passwords; FLARESTACK_TOKEN_EXPIRATION sets the token lifetime in seconds.`);
+  process.exit(0);
+}
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`--port: "${values.port}" is not a port number`);
+  process.exit(2);
+}
+const tokenExpiration = process.env.FLARESTACK_TOKEN_EXPIRATION ? Number(process.env.FLARESTACK_TOKEN_EXPIRATION) : undefined;
+
+const cloud = await startCloud({
+  port,
+  host: values.host,
+  stateDir: values.state,
+  cloudsYaml: values['clouds-yaml'],
+  adminPassword: process.env.FLARESTACK_ADMIN_PASSWORD || undefined,
+  demoPassword: process.env.FLARESTACK_DEMO_PASSWORD || undefined,
+  tokenExpiration,
+});
+
+console.log(`Flarestack is ready at ${cloud.url} (${(cloud.readyMs / 1000).toFixed(2)} s)
+
+  Identity:     ${cloud.authUrl}
+  State:        ${cloud.stateDir}
+  clouds.yaml:  ${cloud.cloudsYaml}  (clouds flarestack-admin, flarestack-demo, flarestack-system-admin)
+
+  openstack --os-cloud flarestack-admin token issue
+  (run it in this folder, or set OS_CLIENT_CONFIG_FILE=${cloud.cloudsYaml})
+
+Passwords are in clouds.yaml. Stop with Ctrl-C.`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    cloud.dispose().finally(() => process.exit(0));
+  });
+}

@@ -1,0 +1,11 @@
+import type { AuthBindings, AuthVariables } from '../../lib/auth';
+
+export interface Env extends AuthBindings {
+  DB: D1Database;
+  /** Token lifetime in seconds. */
+  TOKEN_EXPIRATION: string;
+  /** Optional policy.json-style overrides of the default rules. */
+  POLICY_OVERRIDES?: string;
+}
+
+export type KeystoneEnv = { Bindings: Env; Variables: AuthVariables };

@@ -1,0 +1,22 @@
+// JSON views of Keystone resources, each with its "links.self".
+import type { Context } from 'hono';
+
+/** The public base URL of the identity API, e.g. http://127.0.0.1:8787/identity. */
+export function identityBase(c: Context): string {
+  const u = new URL(c.req.url);
+  return `${u.origin}/identity`;
+}
+
+export function selfLink(c: Context, path: string): { self: string } {
+  return { self: `${identityBase(c)}/v3/${path}` };
+}
+
+/** The collection links of a list response. */
+export function collectionLinks(c: Context, next: string | null = null) {
+  return { self: c.req.url, previous: null, next };
+}
+
+/** Free-form attributes sit beside the core ones in the JSON, as Keystone returns them. */
+export function withExtra<T extends object>(core: T, extra: Record<string, unknown>): T & Record<string, unknown> {
+  return { ...extra, ...core };
+}
