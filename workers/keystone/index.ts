@@ -3,7 +3,16 @@ import { Hono } from 'hono';
 import { onError, onNotFound } from '../../lib/errors';
 import { authToken } from '../../lib/auth';
 import type { KeystoneEnv } from './env';
+import { applicationCredentials } from './routes/application-credentials';
 import { auth } from './routes/auth';
+import { catalog } from './routes/catalog';
+import { domains } from './routes/domains';
+import { grants } from './routes/grants';
+import { groups } from './routes/groups';
+import { projects } from './routes/projects';
+import { roleAssignments } from './routes/role-assignments';
+import { roles } from './routes/roles';
+import { users } from './routes/users';
 import { versions } from './routes/versions';
 import { identityBase } from './views';
 
@@ -19,5 +28,8 @@ app.route('/v3/auth', auth);
 
 // Every other resource needs a token.
 app.use('/v3/*', authToken());
+for (const routes of [domains, projects, users, groups, roles, grants, roleAssignments, catalog, applicationCredentials]) {
+  app.route('/v3', routes);
+}
 
 export default app satisfies ExportedHandler<KeystoneEnv['Bindings']>;
