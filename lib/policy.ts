@@ -79,7 +79,8 @@ function substitute(match: string, target: Target): string | undefined {
 
 /** Parses a check string: "or" binds loosest, then "and", then "not". */
 export function parseCheck(text: string): Check {
-  const tokens = text.replace(/\(/g, ' ( ').replace(/\)/g, ' ) ').split(/\s+/).filter(Boolean);
+  // A word may hold "%(key)s", whose parentheses are not grouping.
+  const tokens = text.match(/\(|\)|(?:%\([^)]*\)s|[^\s()])+/g) ?? [];
   if (tokens.length === 0) return () => true; // oslo.policy: an empty rule always passes
   let i = 0;
   const peek = () => tokens[i];

@@ -1,0 +1,21 @@
+// One local cloud for the end-to-end suites, started as `npm run dev` starts it, with
+// fresh state; suites reach it through inject('cloud').
+import type { TestProject } from 'vitest/node';
+import { startLocalCloud, type LocalCloud } from './local-cloud';
+
+export type CloudInfo = Omit<LocalCloud, 'stop'>;
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    cloud: CloudInfo;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const cloud = await startLocalCloud();
+  const { stop, ...info } = cloud;
+  project.provide('cloud', info);
+  return async () => {
+    await stop();
+  };
+}
