@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
+    // The end-to-end suites mostly wait on the openstack CLI, a Python process per call.
+    maxWorkers: 3,
     projects: [
       {
         test: {
@@ -17,8 +19,6 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['./test/global-setup.ts'],
-          // The suites wait on the openstack CLI, a separate Python process per call.
-          maxWorkers: 3,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
