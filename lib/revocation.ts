@@ -49,9 +49,18 @@ export class RevocationMirror {
   }
 
   async isRevoked(token: TokenPayload): Promise<boolean> {
-    if (Date.now() - this.fetchedAt >= this.ttlMs) await this.refresh();
+    await this.sync();
     for (const e of this.events) if (matches(e, token)) return true;
     return false;
+  }
+
+  /**
+   * Brings the mirror up to date if it is older than the TTL and returns how many events
+   * it holds: a change in that number tells caches built on identity data to start over.
+   */
+  async sync(): Promise<number> {
+    if (Date.now() - this.fetchedAt >= this.ttlMs) await this.refresh();
+    return this.events.length;
   }
 
   async revoke(event: Omit<RevocationEvent, 'seq' | 'issuedBefore'>): Promise<void> {

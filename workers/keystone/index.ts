@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { onError, onNotFound } from '../../lib/errors';
 import { authToken } from '../../lib/auth';
 import type { KeystoneEnv } from './env';
+import { identityChanged } from './identity-cache';
 import { applicationCredentials } from './routes/application-credentials';
 import { auth } from './routes/auth';
 import { catalog } from './routes/catalog';
@@ -28,6 +29,10 @@ app.route('/v3/auth', auth);
 
 // Every other resource needs a token.
 app.use('/v3/*', authToken());
+app.use('/v3/*', async (c, next) => {
+  await next();
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') identityChanged();
+});
 for (const routes of [domains, projects, users, groups, roles, grants, roleAssignments, catalog, applicationCredentials]) {
   app.route('/v3', routes);
 }

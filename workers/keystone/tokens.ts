@@ -2,7 +2,7 @@
 // seal a self-contained token. Every failure to authenticate is the same 401.
 import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
-import { tokenKeys, validateToken } from '../../lib/auth';
+import { revocations, tokenKeys, validateToken } from '../../lib/auth';
 import { ApiError, badRequest, unauthorized } from '../../lib/errors';
 import { verifyPassword } from '../../lib/password';
 import { newAuditId, sealToken, type NamedRef, type ScopedRef, type TokenPayload } from '../../lib/token';
@@ -11,6 +11,7 @@ import { effectiveRoles, expandImplied, type ScopeTarget } from './assignments';
 import { catalogFor } from './catalog';
 import { database, type Db } from './db';
 import type { KeystoneEnv } from './env';
+import { memo, syncIdentityCache } from './identity-cache';
 import type { AuthRequest } from './schemas/auth';
 
 type UserRow = typeof users.$inferSelect;
@@ -18,34 +19,44 @@ type DomainRef = { id?: string; name?: string };
 
 async function findDomain(db: Db, ref: DomainRef | undefined) {
   if (!ref || (!ref.id && !ref.name)) throw badRequest('Expecting to find domain in user or project - the server could not comply with the request since it is either malformed or otherwise incorrect.');
-  const row = await db
-    .select()
-    .from(domains)
-    .where(ref.id ? eq(domains.id, ref.id) : eq(domains.name, ref.name!))
-    .get();
+  const row = await memo(`domain:${ref.id ? `id:${ref.id}` : `name:${ref.name}`}`, () =>
+    db.select().from(domains).where(ref.id ? eq(domains.id, ref.id) : eq(domains.name, ref.name!)).get(),
+  );
   return row ?? null;
 }
 
 async function findUser(db: Db, ref: { id?: string; name?: string; domain?: DomainRef }): Promise<UserRow> {
   let row: UserRow | undefined;
   if (ref.id) {
-    row = await db.select().from(users).where(eq(users.id, ref.id)).get();
+    row = await memo(`user:id:${ref.id}`, () => db.select().from(users).where(eq(users.id, ref.id!)).get());
   } else if (ref.name) {
     const domain = await findDomain(db, ref.domain);
     if (!domain) throw unauthorized();
-    row = await db.select().from(users).where(and(eq(users.domainId, domain.id), eq(users.name, ref.name))).get();
+    const { name } = ref;
+    row = await memo(`user:name:${domain.id}:${name}`, () =>
+      db.select().from(users).where(and(eq(users.domainId, domain.id), eq(users.name, name))).get(),
+    );
   } else {
     throw badRequest('Expecting to find id or name in user.');
   }
   if (!row || !row.enabled) throw unauthorized();
-  const domain = await db.select().from(domains).where(eq(domains.id, row.domainId)).get();
+  const domain = await findDomain(db, { id: row.domainId });
   if (!domain?.enabled) throw unauthorized();
   return row;
 }
 
 async function domainRef(db: Db, id: string): Promise<NamedRef> {
-  const d = await db.select({ id: domains.id, name: domains.name }).from(domains).where(eq(domains.id, id)).get();
-  return d ?? { id, name: id };
+  const d = await findDomain(db, { id });
+  return d ? { id: d.id, name: d.name } : { id, name: id };
+}
+
+function projectById(db: Db, id: string) {
+  return memo(`project:id:${id}`, () => db.select().from(projects).where(eq(projects.id, id)).get());
+}
+
+function rolesOn(db: Db, userId: string, target: ScopeTarget) {
+  const key = target.type === 'system' ? 'system' : `${target.type}:${target.id}`;
+  return memo(`roles:${userId}:${key}`, () => effectiveRoles(db, userId, target));
 }
 
 interface Authenticated {
@@ -108,7 +119,7 @@ interface Scope {
 
 async function projectScope(db: Db, row: typeof projects.$inferSelect | undefined): Promise<Scope> {
   if (!row || !row.enabled) throw unauthorized();
-  const domain = await db.select().from(domains).where(eq(domains.id, row.domainId)).get();
+  const domain = await findDomain(db, { id: row.domainId });
   if (!domain?.enabled) throw unauthorized();
   return {
     target: { type: 'project', id: row.id, domainId: row.domainId, parentId: row.parentId },
@@ -120,18 +131,21 @@ async function resolveScope(db: Db, auth: AuthRequest, who: Authenticated): Prom
   const scope = auth.scope;
   if (who.appCred) {
     if (scope && scope !== 'unscoped') throw unauthorized('Application credentials cannot request a scope.');
-    return projectScope(db, await db.select().from(projects).where(eq(projects.id, who.appCred.projectId)).get());
+    return projectScope(db, await projectById(db, who.appCred.projectId));
   }
   if (scope === 'unscoped') return { target: null };
   if (scope?.project) {
     const p = scope.project;
-    if (p.id) return projectScope(db, await db.select().from(projects).where(eq(projects.id, p.id)).get());
+    if (p.id) return projectScope(db, await projectById(db, p.id));
     if (!p.name) throw badRequest('Expecting to find id or name in project.');
     const domain = await findDomain(db, p.domain);
     if (!domain) throw unauthorized();
+    const { name } = p;
     return projectScope(
       db,
-      await db.select().from(projects).where(and(eq(projects.domainId, domain.id), eq(projects.name, p.name))).get(),
+      await memo(`project:name:${domain.id}:${name}`, () =>
+        db.select().from(projects).where(and(eq(projects.domainId, domain.id), eq(projects.name, name))).get(),
+      ),
     );
   }
   if (scope?.domain) {
@@ -142,10 +156,10 @@ async function resolveScope(db: Db, auth: AuthRequest, who: Authenticated): Prom
   if (scope?.system) return { target: { type: 'system' } };
   // No scope asked: a rescoped token keeps nothing, a password login uses the default project.
   if (!who.parent && who.user.defaultProjectId) {
-    const row = await db.select().from(projects).where(eq(projects.id, who.user.defaultProjectId)).get();
+    const row = await projectById(db, who.user.defaultProjectId);
     if (row?.enabled) {
       const s = await projectScope(db, row);
-      if ((await effectiveRoles(db, who.user.id, s.target!)).length > 0) return s;
+      if ((await rolesOn(db, who.user.id, s.target!)).length > 0) return s;
     }
   }
   return { target: null };
@@ -157,10 +171,11 @@ async function claims(db: Db, env: KeystoneEnv['Bindings'], who: Authenticated, 
   const lifetime = Number(env.TOKEN_EXPIRATION || 3600) * 1000;
   let roles: NamedRef[] = [];
   if (scope.target) {
-    roles = await effectiveRoles(db, who.user.id, scope.target);
+    roles = await rolesOn(db, who.user.id, scope.target);
     if (who.appCred) {
       // The credential delegates its own roles (and what they imply), only while the user still holds them.
-      const delegated = await expandImplied(db, who.appCred.roleIds);
+      const { roleIds } = who.appCred;
+      const delegated = await memo(`implied:${roleIds.join(',')}`, () => expandImplied(db, roleIds));
       roles = roles.filter((r) => delegated.has(r.id));
     }
     if (roles.length === 0) {
@@ -212,6 +227,7 @@ export async function tokenBody(db: Db, t: TokenPayload, withCatalog: boolean) {
 
 export async function issueToken(c: Context<KeystoneEnv>, auth: AuthRequest, withCatalog: boolean) {
   const db = database(c.env.DB);
+  await syncIdentityCache(revocations(c.env));
   const who = await authenticate(c, db, auth);
   const scope = await resolveScope(db, auth, who);
   const payload = await claims(db, c.env, who, scope);
