@@ -116,3 +116,11 @@ export async function bootstrap(d1: D1Database, opts: BootstrapOptions) {
   }
   return { projectId, userId: { admin: adminId, demo: demoId }, roleId };
 }
+
+/** Runs the bootstrap unless the default domain already exists (a hosted cloud's first request). */
+export async function bootstrapOnce(d1: D1Database, publicUrl: string, adminPassword: string, demoPassword?: string) {
+  const db = database(d1);
+  if (await db.select({ id: domains.id }).from(domains).where(eq(domains.id, 'default')).get()) return;
+  const demo = demoPassword ?? crypto.randomUUID();
+  await bootstrap(d1, { publicUrl, adminPassword, demoPassword: demo, resetPasswords: false });
+}

@@ -6,6 +6,9 @@ export interface Env extends AuthBindings {
   TOKEN_EXPIRATION: string;
   /** Optional policy.json-style overrides of the default rules. */
   POLICY_OVERRIDES?: string;
+  /** Hosted clouds only: set as secrets, they make the first request run the bootstrap. */
+  BOOTSTRAP_ADMIN_PASSWORD?: string;
+  BOOTSTRAP_DEMO_PASSWORD?: string;
 }
 
 export type KeystoneEnv = { Bindings: Env; Variables: AuthVariables };

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { onError, onNotFound } from '../../lib/errors';
 import { authToken } from '../../lib/auth';
 import type { KeystoneEnv } from './env';
+import { bootstrapOnce } from './bootstrap';
 import { identityChanged } from './identity-cache';
 import { applicationCredentials } from './routes/application-credentials';
 import { auth } from './routes/auth';
@@ -23,6 +24,17 @@ const app = new Hono<KeystoneEnv>().basePath('/identity');
 
 app.onError(onError('keystone', identityBase));
 app.notFound(onNotFound('keystone'));
+
+// A hosted cloud bootstraps itself on its first request once BOOTSTRAP_ADMIN_PASSWORD
+// is set as a secret; the local cloud's launcher bootstraps before it listens.
+let bootstrapped = false;
+app.use('*', async (c, next) => {
+  if (!bootstrapped && c.env.BOOTSTRAP_ADMIN_PASSWORD) {
+    await bootstrapOnce(c.env.DB, new URL(c.req.url).origin, c.env.BOOTSTRAP_ADMIN_PASSWORD, c.env.BOOTSTRAP_DEMO_PASSWORD);
+  }
+  bootstrapped = true;
+  await next();
+});
 
 app.route('/', versions);
 app.route('/v3/auth', auth);
