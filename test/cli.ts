@@ -43,10 +43,24 @@ export async function openstackOk(args: string[], opts: Parameters<typeof openst
   return r.stdout;
 }
 
+/**
+ * fetch, tried once more when the server had closed an idle keep-alive connection just
+ * as the client reused it (ECONNRESET before any response).
+ */
+export async function fetchRetrying(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if (code !== 'ECONNRESET' && code !== 'UND_ERR_SOCKET') throw err;
+    return fetch(url, init);
+  }
+}
+
 /** A password token for a user of the test cloud, over HTTP. */
 export async function passwordToken(user: string, password: string, project?: string): Promise<{ token: string; body: Record<string, any> }> {
   const { authUrl } = inject('cloud');
-  const res = await fetch(`${authUrl}/auth/tokens`, {
+  const res = await fetchRetrying(`${authUrl}/auth/tokens`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
@@ -72,7 +86,7 @@ export async function api(method: string, path: string, opts: { token?: string; 
   let body: string | undefined = opts.raw;
   if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined) headers['Content-Type'] ??= 'application/json';
-  const res = await fetch(`${url}${path}`, { method, headers, body });
+  const res = await fetchRetrying(`${url}${path}`, { method, headers, body });
   const text = await res.text();
   let json: any = undefined;
   try {

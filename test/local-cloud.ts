@@ -18,7 +18,18 @@ export interface LocalCloud {
   passwords: { admin: string; demo: string };
   /** Milliseconds from spawn to the ready line. */
   startMs: number;
+  /** The spawned npm process, root of the cloud's process tree (the benchmarks sum its RSS). */
+  pid: number;
   stop(): Promise<void>;
+}
+
+// The cloud runs as a process group (npm, node, workerd); one may be gone already.
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
 }
 
 export function freePort(): Promise<number> {
@@ -75,18 +86,20 @@ export async function startLocalCloud(opts: { stateDir?: string; port?: number; 
     stateDir,
     cloudsYaml,
     startMs,
+    pid: child.pid!,
     passwords: {
       admin: clouds.clouds['flarestack-admin']!.auth.password,
       demo: clouds.clouds['flarestack-demo']!.auth.password,
     },
     stop: () =>
       new Promise<void>((ok) => {
-        if (child.exitCode !== null) return ok();
+        const exited = () => child.exitCode !== null || child.signalCode !== null;
+        if (exited()) return ok();
         child.removeAllListeners('exit');
         child.once('exit', () => ok());
-        process.kill(-child.pid!, 'SIGTERM');
+        signalGroup(child, 'SIGTERM');
         setTimeout(() => {
-          if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+          if (!exited()) signalGroup(child, 'SIGKILL');
         }, 5000).unref();
       }),
   };

@@ -1,5 +1,5 @@
 // Counts every test of the run and leaves the totals for scripts/test.sh, which prints
-// the one summary line CI reads. A suite that fails to load counts as one failure.
+// the one summary line CI reads. A suite that fails outside its tests counts as one failure.
 import { writeFileSync } from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
 
@@ -8,15 +8,14 @@ export default class SummaryReporter implements Reporter {
     let passed = 0;
     let failed = errors.length;
     for (const mod of modules) {
-      let counted = 0;
+      let failedHere = 0;
       for (const test of mod.children.allTests()) {
-        const state = test.result().state;
-        if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
-        else failed++; // skipped or pending tests are not allowed to hide a gap
-        counted++;
+        if (test.result().state === 'passed') passed++;
+        else failedHere++; // skipped or pending tests are not allowed to hide a gap
       }
-      if (counted === 0 && mod.state() === 'failed') failed++;
+      // A suite can fail outside its tests (a hook, an import): that is one failure more.
+      if (failedHere === 0 && mod.state() === 'failed') failedHere = 1;
+      failed += failedHere;
     }
     const out = process.env.FLARESTACK_SUMMARY_FILE;
     if (out) writeFileSync(out, JSON.stringify({ passed, failed }));

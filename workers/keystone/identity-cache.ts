@@ -24,7 +24,10 @@ export async function syncIdentityCache(mirror: RevocationMirror): Promise<void>
   }
 }
 
-/** Returns the cached value of key, loading it once; failed loads are not kept. */
+/**
+ * Returns the cached value of key, loading it once. Failed loads and absent rows are not
+ * kept: a user or project created a moment later must be found at once.
+ */
 export function memo<T>(key: string, load: () => Promise<T>): Promise<T> {
   const now = Date.now();
   const hit = entries.get(key);
@@ -32,6 +35,11 @@ export function memo<T>(key: string, load: () => Promise<T>): Promise<T> {
   if (entries.size >= MAX_ENTRIES) entries = new Map();
   const value = load();
   entries.set(key, { at: now, value });
-  value.catch(() => entries.delete(key));
+  const forget = () => {
+    if (entries.get(key)?.value === value) entries.delete(key);
+  };
+  value.then((v) => {
+    if (v === undefined || v === null) forget();
+  }, forget);
   return value;
 }

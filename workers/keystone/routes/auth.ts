@@ -33,15 +33,15 @@ async function subject(c: Parameters<typeof authorize>[0], rule: string) {
   return subject;
 }
 
+// Hono answers HEAD with the GET handler (and drops the body), so both live here.
 auth.get('/tokens', async (c) => {
+  if (c.req.method === 'HEAD') {
+    await subject(c, 'identity:check_token');
+    return c.body(null, 200);
+  }
   const s = await subject(c, 'identity:validate_token');
   c.header('X-Subject-Token', s.token);
   return c.json(await tokenBody(database(c.env.DB), s.payload, c.req.query('nocatalog') === undefined));
-});
-
-auth.on('HEAD', '/tokens', async (c) => {
-  await subject(c, 'identity:check_token');
-  return c.body(null, 200);
 });
 
 auth.delete('/tokens', async (c) => {
