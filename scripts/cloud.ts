@@ -3,16 +3,19 @@
 // Used by `npm run dev`, the end-to-end tests and the benchmarks alike.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop as stopEsbuild } from 'esbuild';
 import { Log, LogLevel, Miniflare, type WorkerOptions } from 'miniflare';
 import { stringify } from 'yaml';
 import { generateKey } from '../lib/token';
 import { bootstrap } from '../workers/keystone/bootstrap';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const run = promisify(execFile);
 
 export interface CloudOptions {
   port: number;
@@ -36,10 +39,15 @@ export interface Cloud {
   dispose(): Promise<void>;
 }
 
-/** Each Worker: its wrangler.toml and the entry esbuild bundles. The first one faces HTTP. */
+/**
+ * Each Worker: its wrangler.toml, the entry esbuild bundles, and the public path it
+ * serves. workerd routes a service's path straight to its Worker, as zone routes do when
+ * deployed: a hop through the gateway Worker costs a third of the request rate. The
+ * gateway (first) answers everything else.
+ */
 const WORKERS = [
-  { config: 'wrangler.toml', entry: 'workers/gateway/index.ts' },
-  { config: 'workers/keystone/wrangler.toml', entry: 'workers/keystone/index.ts' },
+  { config: 'wrangler.toml', entry: 'workers/gateway/index.ts', path: undefined },
+  { config: 'workers/keystone/wrangler.toml', entry: 'workers/keystone/index.ts', path: '/identity' },
 ];
 
 interface Secrets {
@@ -63,17 +71,30 @@ async function loadSecrets(stateDir: string, opts: CloudOptions): Promise<{ secr
   return { secrets, reset };
 }
 
-// wrangler's config reader costs a second to import, so its answer is cached per toml content.
-async function workerOptions(config: string, cacheDir: string): Promise<WorkerOptions & { name: string }> {
+// wrangler's config reader costs a second and ~150 MB to load, so it runs in a child
+// process once per wrangler.toml content; its answer is cached beside node_modules.
+async function workerOptions(config: string): Promise<WorkerOptions & { name: string }> {
   const text = await readFile(join(ROOT, config), 'utf8');
   const name = /^name\s*=\s*"([^"]+)"/m.exec(text)?.[1];
   if (!name) throw new Error(`${config}: no name`);
-  const cache = join(cacheDir, `${createHash('sha256').update(config + text).digest('hex').slice(0, 16)}.json`);
-  if (existsSync(cache)) return { ...(JSON.parse(await readFile(cache, 'utf8')) as WorkerOptions), name };
-  const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, config));
-  await writeFile(cache, JSON.stringify(workerOptions));
-  return { ...(workerOptions as WorkerOptions), name };
+  const cacheDir = join(ROOT, 'node_modules', '.cache', 'flarestack');
+  const cache = join(cacheDir, `options-${createHash('sha256').update(config + text).digest('hex').slice(0, 16)}.json`);
+  if (!existsSync(cache)) {
+    await mkdir(cacheDir, { recursive: true });
+    const script =
+      "import { unstable_getMiniflareWorkerOptions as o } from 'wrangler';" +
+      'process.stdout.write(JSON.stringify(o(process.argv[1]).workerOptions));';
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, join(ROOT, config)], {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+      maxBuffer: 16 << 20,
+    });
+    // Written whole, then renamed: a second cloud starting at once never reads half a file.
+    const tmp = `${cache}.${process.pid}`;
+    await writeFile(tmp, stdout);
+    await rename(tmp, cache);
+  }
+  return { ...(JSON.parse(await readFile(cache, 'utf8')) as WorkerOptions), name };
 }
 
 async function bundle(entry: string, outfile: string): Promise<void> {
@@ -137,12 +158,16 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const workers = await Promise.all(
     WORKERS.map(async (w) => {
       const scriptPath = join(buildDir, `${w.entry.split('/')[1]}.mjs`);
-      const [options] = await Promise.all([workerOptions(w.config, buildDir), bundle(w.entry, scriptPath)]);
+      const [options] = await Promise.all([workerOptions(w.config), bundle(w.entry, scriptPath)]);
       const bindings: Record<string, string> = { ...(options.bindings as Record<string, string>), TOKEN_KEYS: JSON.stringify(secrets.tokenKeys) };
       if (opts.tokenExpiration) bindings.TOKEN_EXPIRATION = String(opts.tokenExpiration);
-      return { ...options, modules: true, modulesRoot: buildDir, scriptPath, bindings } as WorkerOptions;
+      const routes = w.path ? [`*${w.path}`, `*${w.path}/*`] : undefined;
+      return { ...options, modules: true, modulesRoot: buildDir, scriptPath, bindings, routes } as WorkerOptions;
     }),
   );
+
+  // esbuild keeps a service process alive after a build; the cloud does not need it.
+  await stopEsbuild();
 
   const mf = new Miniflare({
     host: opts.host,

@@ -57,6 +57,9 @@ console.log(`Flarestack is ready at ${cloud.url} (${(cloud.readyMs / 1000).toFix
 
 Passwords are in clouds.yaml. Stop with Ctrl-C.`);
 
+// Start-up garbage (bundles, migrations, the bootstrap) need not stay resident.
+(globalThis as { gc?: () => void }).gc?.();
+
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

@@ -25,8 +25,9 @@ export async function syncIdentityCache(mirror: RevocationMirror): Promise<void>
 }
 
 /**
- * Returns the cached value of key, loading it once. Failed loads and absent rows are not
- * kept: a user or project created a moment later must be found at once.
+ * Returns the cached value of key, loading it once. Failed loads, absent rows and empty
+ * role lists are not kept: a user, project or assignment created a moment later (the
+ * bootstrap writes straight to the database) must count at once.
  */
 export function memo<T>(key: string, load: () => Promise<T>): Promise<T> {
   const now = Date.now();
@@ -39,7 +40,7 @@ export function memo<T>(key: string, load: () => Promise<T>): Promise<T> {
     if (entries.get(key)?.value === value) entries.delete(key);
   };
   value.then((v) => {
-    if (v === undefined || v === null) forget();
+    if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) forget();
   }, forget);
   return value;
 }
