@@ -44,10 +44,26 @@ export function revocations(env: AuthBindings): RevocationMirror {
   return mirror;
 }
 
+// Clients send the same token many times (keystonemiddleware caches validations for the
+// same reason): an opened token is kept, and only expiry and revocation are checked again.
+const OPENED_MAX = 4096;
+let opened = new Map<string, TokenPayload>();
+
+async function open(env: AuthBindings, token: string): Promise<TokenPayload | null> {
+  const hit = opened.get(token);
+  if (hit) return hit;
+  const payload = await openToken(await tokenKeys(env), token);
+  if (payload) {
+    if (opened.size >= OPENED_MAX) opened = new Map();
+    opened.set(token, payload);
+  }
+  return payload;
+}
+
 /** Opens and checks a token; throws 401 (or 404 for a subject token) when it is not valid now. */
 export async function validateToken(env: AuthBindings, token: string, status: 401 | 404 = 401): Promise<AuthContext> {
   const fail = () => (status === 401 ? unauthorized() : new ApiError(404, 'Could not find token.'));
-  const payload = await openToken(await tokenKeys(env), token);
+  const payload = await open(env, token);
   if (!payload || payload.expiresAt <= Date.now()) throw fail();
   if (await revocations(env).isRevoked(payload)) throw fail();
   return {
