@@ -30,12 +30,20 @@ export interface AuthContext {
 
 export type AuthVariables = { auth: AuthContext };
 
+// Clients send the same token many times (keystonemiddleware caches validations for the
+// same reason): an opened token is kept, and only expiry and revocation are checked again.
+const OPENED_MAX = 4096;
+let opened = new Map<string, TokenPayload>();
+
 // Per isolate: the key set is imported once, and one revocation mirror is shared.
 let keySet: { secret: string; keys: Promise<TokenKey[]> } | null = null;
 let mirror: RevocationMirror | null = null;
 
 export function tokenKeys(env: AuthBindings): Promise<TokenKey[]> {
-  if (keySet?.secret !== env.TOKEN_KEYS) keySet = { secret: env.TOKEN_KEYS, keys: importKeySet(env.TOKEN_KEYS) };
+  if (keySet?.secret !== env.TOKEN_KEYS) {
+    keySet = { secret: env.TOKEN_KEYS, keys: importKeySet(env.TOKEN_KEYS) };
+    opened = new Map(); // a key dropped from the set must stop opening its tokens at once
+  }
   return keySet.keys;
 }
 
@@ -44,15 +52,11 @@ export function revocations(env: AuthBindings): RevocationMirror {
   return mirror;
 }
 
-// Clients send the same token many times (keystonemiddleware caches validations for the
-// same reason): an opened token is kept, and only expiry and revocation are checked again.
-const OPENED_MAX = 4096;
-let opened = new Map<string, TokenPayload>();
-
 async function open(env: AuthBindings, token: string): Promise<TokenPayload | null> {
+  const keys = tokenKeys(env); // first: a changed key set empties the cache
   const hit = opened.get(token);
   if (hit) return hit;
-  const payload = await openToken(await tokenKeys(env), token);
+  const payload = await openToken(await keys, token);
   if (payload) {
     if (opened.size >= OPENED_MAX) opened = new Map();
     opened.set(token, payload);
