@@ -10,7 +10,7 @@ import { database, isUniqueViolation, newId, type Db } from '../db';
 import type { KeystoneEnv } from '../env';
 import { authorize } from '../policies';
 import { endpointCreate, endpointUpdate, regionCreate, regionUpdate, serviceCreate, serviceUpdate } from '../schemas/catalog';
-import { collectionLinks, selfLink, withExtra } from '../views';
+import { page, selfLink, withExtra } from '../views';
 
 export const catalog = new Hono<KeystoneEnv>();
 
@@ -59,7 +59,8 @@ catalog.post('/services', async (c) => {
 catalog.get('/services', async (c) => {
   authorize(c, 'identity:list_services');
   const rows = await database(c.env.DB).select().from(services).where(filters(c, { type: services.type, name: services.name })).orderBy(services.id);
-  return c.json({ services: rows.map((s) => serviceView(c, s)), links: collectionLinks(c) });
+  const { items, links } = page(c, rows);
+  return c.json({ services: items.map((s) => serviceView(c, s)), links });
 });
 
 const findService = (db: Db, id: string) => getOr404(db.select().from(services).where(eq(services.id, id)).get(), 'service', id);
@@ -136,7 +137,8 @@ catalog.get('/endpoints', async (c) => {
   if (iface !== undefined && !['public', 'internal', 'admin'].includes(iface)) throw badRequest(`Invalid interface: ${iface}.`);
   const where = filters(c, { service_id: endpoints.serviceId, interface: endpoints.interface, region_id: endpoints.regionId });
   const rows = await database(c.env.DB).select().from(endpoints).where(where).orderBy(endpoints.id);
-  return c.json({ endpoints: rows.map((e) => endpointView(c, e)), links: collectionLinks(c) });
+  const { items, links } = page(c, rows);
+  return c.json({ endpoints: items.map((e) => endpointView(c, e)), links });
 });
 
 const findEndpoint = (db: Db, id: string) => getOr404(db.select().from(endpoints).where(eq(endpoints.id, id)).get(), 'endpoint', id);
@@ -225,7 +227,8 @@ catalog.put('/regions/:region_id', async (c) => {
 catalog.get('/regions', async (c) => {
   authorize(c, 'identity:list_regions');
   const rows = await database(c.env.DB).select().from(regions).where(filters(c, { parent_region_id: regions.parentRegionId })).orderBy(regions.id);
-  return c.json({ regions: rows.map((r) => regionView(c, r)), links: collectionLinks(c) });
+  const { items, links } = page(c, rows);
+  return c.json({ regions: items.map((r) => regionView(c, r)), links });
 });
 
 catalog.get('/regions/:region_id', async (c) => {

@@ -10,7 +10,7 @@ import { database, isUniqueViolation, newId, type Db } from '../db';
 import type { KeystoneEnv } from '../env';
 import { authorize } from '../policies';
 import { roleCreate, roleUpdate } from '../schemas/roles';
-import { collectionLinks, selfLink, withExtra } from '../views';
+import { page, selfLink, withExtra } from '../views';
 
 export const roles = new Hono<KeystoneEnv>();
 
@@ -71,7 +71,8 @@ roles.get('/roles', async (c) => {
   const domainId = c.req.query('domain_id') ?? '';
   const where = and(eq(roleTable.domainId, domainId), name !== undefined ? eq(roleTable.name, name) : undefined);
   const rows = await database(c.env.DB).select().from(roleTable).where(where).orderBy(roleTable.name);
-  return c.json({ roles: rows.map((r) => roleView(c, r)), links: collectionLinks(c) });
+  const { items, links } = page(c, rows);
+  return c.json({ roles: items.map((r) => roleView(c, r)), links });
 });
 
 roles.get('/roles/:role_id', async (c) => {
