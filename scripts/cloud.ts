@@ -12,7 +12,7 @@ import { build, stop as stopEsbuild } from 'esbuild';
 import { Log, LogLevel, Miniflare, type WorkerOptions } from 'miniflare';
 import { stringify } from 'yaml';
 import { generateKey } from '../lib/token';
-import { bootstrap } from '../workers/keystone/bootstrap';
+import type { Migration, SetupRequest } from './setup-worker';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
@@ -112,21 +112,18 @@ async function bundle(entry: string, outfile: string): Promise<void> {
   });
 }
 
-/** Applies drizzle-kit migrations not yet applied, recorded in d1_migrations as wrangler does. */
-async function migrate(db: D1Database, dir: string): Promise<void> {
-  await db.exec(
-    'CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)',
+/** drizzle-kit's migration files, oldest first, split at its statement breakpoints. */
+async function readMigrations(dir: string): Promise<Migration[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  return Promise.all(
+    files.map(async (name) => ({
+      name,
+      statements: (await readFile(join(dir, name), 'utf8'))
+        .split('--> statement-breakpoint')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    })),
   );
-  const done = new Set((await db.prepare('SELECT name FROM d1_migrations').all<{ name: string }>()).results.map((r) => r.name));
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort()) {
-    if (done.has(file)) continue;
-    const sql = await readFile(join(dir, file), 'utf8');
-    const statements = sql.split('--> statement-breakpoint').map((s) => s.trim()).filter(Boolean);
-    await db.batch([
-      ...statements.map((s) => db.prepare(s)),
-      db.prepare('INSERT INTO d1_migrations (name) VALUES (?)').bind(file),
-    ]);
-  }
 }
 
 function cloudsYaml(authUrl: string, secrets: Secrets): string {
@@ -155,16 +152,27 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   await mkdir(buildDir, { recursive: true });
   const { secrets, reset } = await loadSecrets(stateDir, opts);
 
-  const workers = await Promise.all(
-    WORKERS.map(async (w) => {
+  const setupScript = join(buildDir, 'setup.mjs');
+  const [workers] = await Promise.all([
+    Promise.all(WORKERS.map(async (w) => {
       const scriptPath = join(buildDir, `${w.entry.split('/')[1]}.mjs`);
       const [options] = await Promise.all([workerOptions(w.config), bundle(w.entry, scriptPath)]);
       const bindings: Record<string, string> = { ...(options.bindings as Record<string, string>), TOKEN_KEYS: JSON.stringify(secrets.tokenKeys) };
       if (opts.tokenExpiration) bindings.TOKEN_EXPIRATION = String(opts.tokenExpiration);
       const routes = w.path ? [`*${w.path}`, `*${w.path}/*`] : undefined;
-      return { ...options, modules: true, modulesRoot: buildDir, scriptPath, bindings, routes } as WorkerOptions;
-    }),
-  );
+      return { ...options, name: options.name, modules: true, modulesRoot: buildDir, scriptPath, bindings, routes };
+    })),
+    bundle('scripts/setup-worker.ts', setupScript),
+  ]);
+  const keystone = workers.find((w) => w.name === 'flarestack-keystone')!;
+  const setup: WorkerOptions = {
+    name: 'flarestack-setup',
+    modules: true,
+    modulesRoot: buildDir,
+    scriptPath: setupScript,
+    compatibilityDate: keystone.compatibilityDate,
+    d1Databases: { KEYSTONE_DB: (keystone.d1Databases as Record<string, { id: string }>).DB! },
+  };
 
   // esbuild keeps a service process alive after a build; the cloud does not need it.
   await stopEsbuild();
@@ -178,19 +186,20 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     durableObjectsPersist: join(stateDir, 'v3', 'do'),
     r2Persist: join(stateDir, 'v3', 'r2'),
     kvPersist: join(stateDir, 'v3', 'kv'),
-    workers,
+    workers: [...workers, setup] as WorkerOptions[],
   });
   const ready = await mf.ready;
   const url = `http://${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host}:${ready.port}`;
 
-  const keystoneDb = await mf.getD1Database('DB', 'flarestack-keystone');
-  await migrate(keystoneDb, join(ROOT, 'schema/migrations/keystone'));
-  await bootstrap(keystoneDb, {
-    publicUrl: url,
-    adminPassword: secrets.adminPassword,
-    demoPassword: secrets.demoPassword,
-    resetPasswords: reset,
-  });
+  const request: SetupRequest = {
+    keystone: {
+      migrations: await readMigrations(join(ROOT, 'schema/migrations/keystone')),
+      bootstrap: { publicUrl: url, adminPassword: secrets.adminPassword, demoPassword: secrets.demoPassword, resetPasswords: reset },
+    },
+  };
+  const res = await (await mf.getWorker('flarestack-setup')).fetch('http://setup/', { method: 'POST', body: JSON.stringify(request) });
+  if (!res.ok) throw new Error(`set-up of the local cloud failed: ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
 
   const authUrl = `${url}/identity/v3`;
   const yaml = cloudsYaml(authUrl, secrets);
