@@ -172,3 +172,39 @@ describe('bad auth requests', () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('application credential login', () => {
+  it('finds the credential by id, or by name and user', async () => {
+    const { token, body } = await passwordToken('admin', inject('cloud').passwords.admin, 'admin');
+    const userId = body.token.user.id;
+    const name = `auth-by-name-${Math.random().toString(36).slice(2, 8)}`;
+    const created = await api('POST', `/identity/v3/users/${userId}/application_credentials`, {
+      token,
+      body: { application_credential: { name, roles: [{ name: 'reader' }] } },
+    });
+    expect(created.status).toBe(201);
+    const { id, secret } = created.json.application_credential;
+    const login = (identity: Record<string, unknown>) =>
+      api('POST', '/identity/v3/auth/tokens', { body: { auth: { identity: { methods: ['application_credential'], application_credential: identity } } } });
+
+    const byId = await login({ id, secret });
+    expect(byId.status).toBe(201);
+    expect(byId.json.token.application_credential).toEqual({ id, name, restricted: true });
+    expect(byId.json.token.roles.map((r: { name: string }) => r.name)).toEqual(['reader']);
+    expect(byId.json.token.project.name).toBe('admin');
+
+    const byName = await login({ name, user: { name: 'admin', domain: { id: 'default' } }, secret });
+    expect(byName.status).toBe(201);
+    expect(byName.json.token.application_credential.id).toBe(id);
+
+    expect((await login({ id, secret: 'wrong' })).status).toBe(401);
+    expect((await login({ name, user: { id: 'no-such-user' }, secret })).status).toBe(401);
+    // A credential's scope is fixed: asking for another is refused.
+    const scoped = await api('POST', '/identity/v3/auth/tokens', {
+      body: { auth: { identity: { methods: ['application_credential'], application_credential: { id, secret } }, scope: { project: { name: 'demo', domain: { id: 'default' } } } } },
+    });
+    expect(scoped.status).toBe(401);
+    expect((await api('DELETE', `/identity/v3/users/${userId}/application_credentials/${id}`, { token })).status).toBe(204);
+    expect((await login({ id, secret })).status).toBe(401);
+  });
+});
