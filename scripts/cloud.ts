@@ -48,12 +48,16 @@ export interface Cloud {
 const WORKERS = [
   { config: 'wrangler.toml', entry: 'workers/gateway/index.ts', path: undefined },
   { config: 'workers/keystone/wrangler.toml', entry: 'workers/keystone/index.ts', path: '/identity' },
+  { config: 'workers/glance/wrangler.toml', entry: 'workers/glance/index.ts', path: '/image' },
+  { config: 'workers/swift/wrangler.toml', entry: 'workers/swift/index.ts', path: '/object-storage' },
 ];
 
 interface Secrets {
   tokenKeys: string[];
   adminPassword: string;
   demoPassword: string;
+  /** The glance service user's password: Glance stores image data in Swift as that user. */
+  glancePassword: string;
 }
 
 async function loadSecrets(stateDir: string, opts: CloudOptions): Promise<{ secrets: Secrets; reset: boolean }> {
@@ -64,8 +68,12 @@ async function loadSecrets(stateDir: string, opts: CloudOptions): Promise<{ secr
     tokenKeys: have.tokenKeys ?? [generateKey()],
     adminPassword: opts.adminPassword ?? have.adminPassword ?? secret(),
     demoPassword: opts.demoPassword ?? have.demoPassword ?? secret(),
+    glancePassword: have.glancePassword ?? secret(),
   };
-  const reset = secrets.adminPassword !== have.adminPassword || secrets.demoPassword !== have.demoPassword;
+  const reset =
+    secrets.adminPassword !== have.adminPassword ||
+    secrets.demoPassword !== have.demoPassword ||
+    secrets.glancePassword !== have.glancePassword;
   await writeFile(file, JSON.stringify(secrets, null, 2));
   await chmod(file, 0o600);
   return { secrets, reset };
@@ -114,6 +122,7 @@ async function bundle(entry: string, outfile: string): Promise<void> {
 
 /** drizzle-kit's migration files, oldest first, split at its statement breakpoints. */
 async function readMigrations(dir: string): Promise<Migration[]> {
+  if (!existsSync(dir)) return [];
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
   return Promise.all(
     files.map(async (name) => ({
@@ -160,20 +169,31 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       const scriptPath = join(buildDir, `${w.entry.split('/')[1]}.mjs`);
       const [options] = await Promise.all([workerOptions(w.config), bundle(w.entry, scriptPath)]);
       const bindings: Record<string, string> = { ...(options.bindings as Record<string, string>), TOKEN_KEYS: JSON.stringify(secrets.tokenKeys) };
+      if (options.name === 'flarestack-glance') bindings.GLANCE_SERVICE_PASSWORD = secrets.glancePassword;
       if (opts.tokenExpiration) bindings.TOKEN_EXPIRATION = String(opts.tokenExpiration);
       const routes = w.path ? [`*${w.path}`, `*${w.path}/*`] : undefined;
       return { ...options, name: options.name, modules: true, modulesRoot: buildDir, scriptPath, bindings, routes };
     })),
     bundle('scripts/setup-worker.ts', setupScript),
   ]);
-  const keystone = workers.find((w) => w.name === 'flarestack-keystone')!;
+  // The set-up Worker binds every service's database as DB is bound in that service,
+  // under the service's name (flarestack-glance's DB as GLANCE).
+  const databases: Record<string, { id: string }> = {};
+  const migrationDirs: Record<string, string> = {};
+  for (const w of workers) {
+    const db = (w.d1Databases as Record<string, { id: string }> | undefined)?.DB;
+    if (!db) continue;
+    const service = w.name.replace(/^flarestack-/, '');
+    databases[service.toUpperCase()] = db;
+    migrationDirs[service.toUpperCase()] = join(ROOT, 'schema', 'migrations', service);
+  }
   const setup: WorkerOptions = {
     name: 'flarestack-setup',
     modules: true,
     modulesRoot: buildDir,
     scriptPath: setupScript,
-    compatibilityDate: keystone.compatibilityDate,
-    d1Databases: { KEYSTONE_DB: (keystone.d1Databases as Record<string, { id: string }>).DB! },
+    compatibilityDate: workers[0]!.compatibilityDate,
+    d1Databases: databases,
   };
 
   // esbuild keeps a service process alive after a build; the cloud does not need it.
@@ -194,10 +214,16 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const ready = await mf.ready;
   const url = `http://${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host}:${ready.port}`;
 
+  const migrations: SetupRequest['migrations'] = {};
+  for (const [binding, dir] of Object.entries(migrationDirs)) migrations[binding] = await readMigrations(dir);
   const request: SetupRequest = {
-    keystone: {
-      migrations: await readMigrations(join(ROOT, 'schema/migrations/keystone')),
-      bootstrap: { publicUrl: url, adminPassword: secrets.adminPassword, demoPassword: secrets.demoPassword, resetPasswords: reset },
+    migrations,
+    bootstrap: {
+      publicUrl: url,
+      adminPassword: secrets.adminPassword,
+      demoPassword: secrets.demoPassword,
+      servicePasswords: { glance: secrets.glancePassword },
+      resetPasswords: reset,
     },
   };
   const res = await (await mf.getWorker('flarestack-setup')).fetch('http://setup/', { method: 'POST', body: JSON.stringify(request) });

@@ -1,11 +1,10 @@
 // A Worker the local cloud runs beside the services, unreachable from outside (no route):
-// the launcher asks it once per start to apply D1 migrations and run the Keystone
-// bootstrap inside workerd, as `wrangler d1 migrations apply` and keystone-manage would.
+// the launcher asks it once per start to apply every service's D1 migrations and run the
+// Keystone bootstrap inside workerd, as `wrangler d1 migrations apply` and keystone-manage would.
 import { bootstrap, type BootstrapOptions } from '../workers/keystone/bootstrap';
 
-interface Env {
-  KEYSTONE_DB: D1Database;
-}
+/** One binding per service database, named after the service (KEYSTONE, GLANCE, ...). */
+type Env = Record<string, D1Database>;
 
 export interface Migration {
   /** The file name, recorded in d1_migrations as wrangler records it. */
@@ -14,7 +13,9 @@ export interface Migration {
 }
 
 export interface SetupRequest {
-  keystone: { migrations: Migration[]; bootstrap: BootstrapOptions };
+  /** Migrations per database binding. */
+  migrations: Record<string, Migration[]>;
+  bootstrap: BootstrapOptions;
 }
 
 async function migrate(db: D1Database, migrations: Migration[]): Promise<string[]> {
@@ -38,8 +39,13 @@ async function migrate(db: D1Database, migrations: Migration[]): Promise<string[
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const body = (await request.json()) as SetupRequest;
-    const applied = await migrate(env.KEYSTONE_DB, body.keystone.migrations);
-    await bootstrap(env.KEYSTONE_DB, body.keystone.bootstrap);
+    const applied: Record<string, string[]> = {};
+    for (const [binding, migrations] of Object.entries(body.migrations)) {
+      const db = env[binding];
+      if (!db) return Response.json({ error: `no database bound as ${binding}` }, { status: 500 });
+      applied[binding] = await migrate(db, migrations);
+    }
+    await bootstrap(env.KEYSTONE!, body.bootstrap);
     return Response.json({ applied });
   },
 } satisfies ExportedHandler<Env>;

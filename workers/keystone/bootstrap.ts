@@ -21,6 +21,8 @@ export interface BootstrapOptions {
   publicUrl: string;
   adminPassword: string;
   demoPassword: string;
+  /** Service users (e.g. glance) and their passwords; they get admin on project "service", as in DevStack. */
+  servicePasswords?: Record<string, string>;
   /** Set the passwords even on users that already exist (keystone-manage bootstrap does). */
   resetPasswords: boolean;
   region?: string;
@@ -82,7 +84,7 @@ export async function bootstrap(d1: D1Database, opts: BootstrapOptions) {
     .onConflictDoNothing();
 
   const projectId: Record<string, string> = {};
-  for (const name of ['admin', 'demo']) {
+  for (const name of ['admin', 'demo', 'service']) {
     projectId[name] = await ensureByName(
       () => db.select().from(projects).where(and(eq(projects.domainId, 'default'), eq(projects.name, name))).get(),
       (id) => db.insert(projects).values({ id, name, domainId: 'default', parentId: 'default', description: `Bootstrap project ${name}` }),
@@ -90,9 +92,15 @@ export async function bootstrap(d1: D1Database, opts: BootstrapOptions) {
   }
   const adminId = await ensureUser(db, 'admin', opts.adminPassword, projectId.admin!, opts.resetPasswords);
   const demoId = await ensureUser(db, 'demo', opts.demoPassword, projectId.demo!, opts.resetPasswords);
+  const serviceAssignments = [];
+  for (const [name, password] of Object.entries(opts.servicePasswords ?? {})) {
+    const id = await ensureUser(db, name, password, projectId.service!, opts.resetPasswords);
+    serviceAssignments.push({ actorType: 'user' as const, actorId: id, targetType: 'project' as const, targetId: projectId.service!, roleId: roleId.admin! });
+  }
   await db
     .insert(assignments)
     .values([
+      ...serviceAssignments,
       { actorType: 'user', actorId: adminId, targetType: 'project', targetId: projectId.admin!, roleId: roleId.admin! },
       { actorType: 'user', actorId: adminId, targetType: 'system', targetId: 'all', roleId: roleId.admin! },
       { actorType: 'user', actorId: demoId, targetType: 'project', targetId: projectId.demo!, roleId: roleId.member! },
