@@ -3,15 +3,16 @@
 // token issue and validation under wrk, next to the bare cost of one password hash.
 //
 //   npm run bench:identity -- [--duration S] [--idle S]
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Miniflare } from 'miniflare';
 import { PBKDF2_ITERATIONS } from '../lib/password';
-import { ROOT, freePort, startLocalCloud, type LocalCloud } from '../test/local-cloud';
+import { freePort, startLocalCloud, type LocalCloud } from '../test/local-cloud';
+import { call, fmt, processTree, table, verdict, wrk, type Proc, type Run, type Scenario } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -39,139 +40,8 @@ if (!Number.isInteger(DURATION) || DURATION < 1 || !(IDLE >= 0)) {
   process.exit(2);
 }
 
-const LUA = join(ROOT, 'bench', 'wrk-request.lua');
 const CONCURRENCY = [1, 16] as const;
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
-
-// ---------------------------------------------------------------- tables
-
-type Cell = string | number;
-
-/** Plain-text table; numbers are right-aligned. */
-function table(title: string, head: string[], rows: Cell[][]): string {
-  const text = rows.map((r) => r.map((c) => String(c)));
-  const width = head.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
-  // A column is numeric when every cell is a number, blank or an "n/a (...)" note.
-  const numeric = (c: Cell | undefined) => typeof c === 'number' || /^([\d.,]+( %)?|n\/a.*|)$/.test(String(c ?? ''));
-  const right = head.map((_, i) => rows.some((r) => /\d/.test(String(r[i] ?? ''))) && rows.every((r) => numeric(r[i])));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (right[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();
-  return [title, line(head), width.map((w) => '-'.repeat(w)).join('  '), ...text.map(line)].join('\n');
-}
-
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'MISSED');
-
-// ---------------------------------------------------------------- memory
-
-interface Proc {
-  pid: number;
-  name: string;
-  rssKb: number;
-  /** Proportional set size: shared pages (the node binary of npm and of the launcher) counted once overall. */
-  pssKb: number;
-}
-
-function childrenOf(pid: number): number[] {
-  const tasks = `/proc/${pid}/task`;
-  // /proc/<pid>/task/<tid>/children needs CONFIG_PROC_CHILDREN; without it, scan every ppid.
-  if (existsSync(`${tasks}/${pid}/children`)) {
-    const out: number[] = [];
-    for (const tid of safe(() => readdirSync(tasks), [])) {
-      const text = safe(() => readFileSync(`${tasks}/${tid}/children`, 'utf8'), '');
-      for (const c of text.split(/\s+/)) if (c) out.push(Number(c));
-    }
-    return out;
-  }
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      // The command name may hold spaces and parentheses: ppid is the 2nd field after the last ')'.
-      const stat = safe(() => readFileSync(`/proc/${d}/stat`, 'utf8'), '');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-    })
-    .map(Number);
-}
-
-function safe<T>(f: () => T, fallback: T): T {
-  try {
-    return f();
-  } catch {
-    return fallback; // the process exited between listing and reading
-  }
-}
-
-/** "npm run dev", "node tsx dev.ts", "workerd serve": the command up to its first long option. */
-function label(cmdline: string): string {
-  // npm rewrites its title into one string with spaces, so split on both.
-  const words = cmdline.split(/[\0 ]/).filter(Boolean);
-  const out: string[] = [];
-  for (let i = 0; i < words.length && out.length < 4; i++) {
-    const w = words[i]!;
-    if (w === '--require' || w === '--import') {
-      i++; // tsx's loader flags and their file
-      continue;
-    }
-    if (w.startsWith('--')) break;
-    out.push(w.replace(/^.*\//, ''));
-  }
-  return out.join(' ');
-}
-
-function processTree(root: number): Proc[] {
-  const out: Proc[] = [];
-  const queue = [root];
-  while (queue.length) {
-    const pid = queue.shift()!;
-    const status = safe(() => readFileSync(`/proc/${pid}/status`, 'utf8'), '');
-    if (!status) continue;
-    out.push({
-      pid,
-      name: label(safe(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8'), '')) || (/^Name:\s*(.*)$/m.exec(status)?.[1] ?? '?'),
-      rssKb: Number(/^VmRSS:\s*(\d+)/m.exec(status)?.[1] ?? 0), // kernel threads and zombies have none
-      pssKb: Number(/^Pss:\s*(\d+)/m.exec(safe(() => readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), ''))?.[1] ?? 0),
-    });
-    queue.push(...childrenOf(pid));
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------- HTTP helpers
-
-interface Reply {
-  status: number;
-  subjectToken: string | null;
-  body: unknown;
-}
-
-async function call(url: string, method: string, headers: Record<string, string>, body?: unknown, retry = true): Promise<Reply> {
-  let res: Response;
-  try {
-    res = await send(url, method, headers, body);
-  } catch (e) {
-    // A kept-alive connection the server closed meanwhile: one fresh attempt.
-    if (!retry) throw e;
-    res = await send(url, method, headers, body);
-  }
-  const text = await res.text();
-  if (process.env.BENCH_DEBUG) console.log(`${(performance.now() / 1000).toFixed(2)} ${method} ${url} -> ${res.status}`);
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: keep the text for the error message
-  }
-  return { status: res.status, subjectToken: res.headers.get('X-Subject-Token'), body: parsed };
-}
-
-function send(url: string, method: string, headers: Record<string, string>, body?: unknown): Promise<Response> {
-  return fetch(url, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-}
 
 const passwordAuth = (password: string, scope: 'unscoped' | { project: { name: string; domain: { id: string } } }) => ({
   auth: {
@@ -193,61 +63,6 @@ async function firstToken(tokensUrl: string, password: string, t0: number, stop:
     await sleep(20);
   }
   throw new Error('stopped');
-}
-
-// ---------------------------------------------------------------- load
-
-interface Scenario {
-  name: string;
-  method: 'GET' | 'POST';
-  url: string;
-  headers: Record<string, string>;
-  body?: unknown;
-  expect: number;
-  /** Set when the scenario cannot run: the text of its rows. */
-  unavailable?: string;
-}
-
-interface WrkResult {
-  requests: number;
-  duration_us: number;
-  p50_us: number;
-  p99_us: number;
-  max_us: number;
-  status_errors: number;
-  connect_errors: number;
-  read_errors: number;
-  write_errors: number;
-  timeouts: number;
-}
-
-interface Run {
-  scenario: string;
-  concurrency: number;
-  result?: { rps: number; p50: number; p99: number; errors: number };
-  unavailable?: string;
-}
-
-function wrk(s: Scenario, concurrency: number, seconds: number, dir: string): Promise<WrkResult> {
-  const bodyFile = join(dir, 'body.json');
-  const headerFile = join(dir, 'headers.txt');
-  writeFileSync(bodyFile, s.body === undefined ? '' : JSON.stringify(s.body));
-  const headers = { ...(s.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...s.headers };
-  writeFileSync(headerFile, Object.entries(headers).map(([k, v]) => `${k}: ${v}\n`).join(''));
-  // One wrk thread: it keeps up with this server easily and leaves the second core to the cloud.
-  const args = ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', LUA, s.url];
-  return new Promise((ok, fail) => {
-    execFile(
-      'wrk',
-      args,
-      { env: { ...process.env, WRK_METHOD: s.method, WRK_BODY_FILE: s.body === undefined ? '' : bodyFile, WRK_HEADER_FILE: headerFile } },
-      (err, stdout, stderr) => {
-        const line = /^WRK_RESULT (.*)$/m.exec(stdout)?.[1];
-        if (err || !line) return fail(new Error(`wrk ${args.join(' ')} failed: ${err?.message ?? ''}\n${stdout}${stderr}`));
-        ok(JSON.parse(line) as WrkResult);
-      },
-    );
-  });
 }
 
 async function load(s: Scenario, dir: string): Promise<Run[]> {
