@@ -141,11 +141,14 @@ function send(url: string, method: string, headers: Record<string, string>, body
 
 export interface Scenario {
   name: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   url: string;
   headers: Record<string, string>;
+  /** A JSON body, or raw bytes sent as they are. */
   body?: unknown;
   expect: number;
+  /** "unique": every request appends a new suffix to the URL; "cycle:N": suffixes 0..N-1 in turn. */
+  paths?: string;
   /** Set when the scenario cannot run: the text of its rows. */
   unavailable?: string;
 }
@@ -173,8 +176,9 @@ export interface Run {
 export function wrk(s: Scenario, concurrency: number, seconds: number, dir: string): Promise<WrkResult> {
   const bodyFile = join(dir, 'body.json');
   const headerFile = join(dir, 'headers.txt');
-  writeFileSync(bodyFile, s.body === undefined ? '' : JSON.stringify(s.body));
-  const headers = { ...(s.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...s.headers };
+  const raw = s.body instanceof Uint8Array;
+  writeFileSync(bodyFile, s.body === undefined ? '' : raw ? (s.body as Uint8Array) : JSON.stringify(s.body));
+  const headers = { ...(s.body === undefined || raw ? {} : { 'Content-Type': 'application/json' }), ...s.headers };
   writeFileSync(headerFile, Object.entries(headers).map(([k, v]) => `${k}: ${v}\n`).join(''));
   // One wrk thread: it keeps up with this server easily and leaves the second core to the cloud.
   const args = ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', LUA, s.url];
@@ -182,7 +186,15 @@ export function wrk(s: Scenario, concurrency: number, seconds: number, dir: stri
     execFile(
       'wrk',
       args,
-      { env: { ...process.env, WRK_METHOD: s.method, WRK_BODY_FILE: s.body === undefined ? '' : bodyFile, WRK_HEADER_FILE: headerFile } },
+      {
+        env: {
+          ...process.env,
+          WRK_METHOD: s.method,
+          WRK_BODY_FILE: s.body === undefined ? '' : bodyFile,
+          WRK_HEADER_FILE: headerFile,
+          WRK_PATHS: s.paths ?? '',
+        },
+      },
       (err, stdout, stderr) => {
         const line = /^WRK_RESULT (.*)$/m.exec(stdout)?.[1];
         if (err || !line) return fail(new Error(`wrk ${args.join(' ')} failed: ${err?.message ?? ''}\n${stdout}${stderr}`));

@@ -1,0 +1,238 @@
+// `npm run bench:objects`: starts a local cloud as a user does and measures Swift and
+// Glance: 4 KiB object PUT and GET rates, listing a 10,000-object container, streaming a
+// large object and a large image in and out against a plain disk copy, and the cloud's
+// peak memory while it streams.
+//
+//   npm run bench:objects -- [--duration S] [--object-mib N] [--image-mib N] [--listing N]
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFileSync, createReadStream, createWriteStream, mkdtempSync, openSync, closeSync, fsyncSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import { freePort, startLocalCloud, type LocalCloud } from '../test/local-cloud';
+import { call, fmt, processTree, table, verdict, wrk, type Scenario } from './lib';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    'object-mib': { type: 'string', default: '256' },
+    'image-mib': { type: 'string', default: '1024' },
+    listing: { type: 'string', default: '10000' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  console.log(`Usage: npm run bench:objects -- [--duration S] [--object-mib N] [--image-mib N] [--listing N]
+
+  --duration S     seconds of each wrk run (default 5)
+  --object-mib N   size of the large Swift object (default 256)
+  --image-mib N    size of the large image, also streamed as a Swift object for the memory row (default 1024)
+  --listing N      objects in the listed container (default 10000)`);
+  process.exit(0);
+}
+const DURATION = Number(values.duration);
+const OBJECT_MIB = Number(values['object-mib']);
+const IMAGE_MIB = Number(values['image-mib']);
+const LISTING = Number(values.listing);
+const MiB = 1024 * 1024;
+
+/** A file of random bytes, written in 1 MiB blocks and synced, and its MD5. */
+function makeFile(path: string, mib: number): string {
+  const md5 = createHash('md5');
+  const fd = openSync(path, 'w');
+  for (let i = 0; i < mib; i++) {
+    const block = randomBytes(MiB);
+    md5.update(block);
+    writeSync(fd, block);
+  }
+  fsyncSync(fd);
+  closeSync(fd);
+  return md5.digest('hex');
+}
+
+/** The baseline: copying the same file on the same disk, synced, in MB/s. */
+function diskCopyMBps(src: string, dst: string): number {
+  const t0 = performance.now();
+  copyFileSync(src, dst);
+  const fd = openSync(dst, 'r+');
+  fsyncSync(fd);
+  closeSync(fd);
+  const seconds = (performance.now() - t0) / 1000;
+  rmSync(dst);
+  return statSync(src).size / MiB / seconds;
+}
+
+/** Samples the cloud's process tree while work runs; returns the peak RSS sum and PSS sum in MB. */
+async function peakMemory<T>(rootPid: number, work: () => Promise<T>): Promise<{ result: T; rss: number; pss: number }> {
+  let rss = 0;
+  let pss = 0;
+  const sample = () => {
+    const tree = processTree(rootPid);
+    rss = Math.max(rss, tree.reduce((a, p) => a + p.rssKb, 0) / 1024);
+    pss = Math.max(pss, tree.reduce((a, p) => a + p.pssKb, 0) / 1024);
+  };
+  const timer = setInterval(sample, 100);
+  try {
+    const result = await work();
+    sample();
+    return { result, rss, pss };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function upload(url: string, file: string, headers: Record<string, string>, method = 'PUT'): Promise<{ status: number; mbps: number }> {
+  const size = statSync(file).size;
+  const t0 = performance.now();
+  const res = await fetch(url, {
+    method,
+    headers: { ...headers, 'Content-Length': String(size) },
+    body: Readable.toWeb(createReadStream(file, { highWaterMark: MiB })) as ReadableStream,
+    duplex: 'half',
+  } as RequestInit);
+  await res.arrayBuffer();
+  return { status: res.status, mbps: size / MiB / ((performance.now() - t0) / 1000) };
+}
+
+async function download(url: string, file: string, headers: Record<string, string>): Promise<{ status: number; mbps: number; md5: string }> {
+  const t0 = performance.now();
+  const res = await fetch(url, { headers });
+  const md5 = createHash('md5');
+  if (!res.ok || !res.body) return { status: res.status, mbps: 0, md5: '' };
+  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  body.on('data', (chunk: Buffer) => md5.update(chunk));
+  await pipeline(body, createWriteStream(file));
+  return { status: res.status, mbps: statSync(file).size / MiB / ((performance.now() - t0) / 1000), md5: md5.digest('hex') };
+}
+
+/** PUTs count small objects named prefix0..prefixN-1 with `parallel` requests in flight. */
+async function fill(base: string, prefix: string, count: number, body: Uint8Array, token: string, parallel = 32) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        const i = next++;
+        const res = await fetch(`${base}/${prefix}${i}`, {
+          method: 'PUT',
+          headers: { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream' },
+          body,
+        });
+        await res.arrayBuffer();
+        if (res.status !== 201) throw new Error(`PUT ${prefix}${i}: ${res.status}`);
+      }
+    }),
+  );
+}
+
+async function main() {
+  if (spawnSync('wrk', ['--version']).error) {
+    console.error('wrk is not installed: run scripts/install-deps.sh (Debian package "wrk").');
+    process.exit(2);
+  }
+  const work = mkdtempSync(join(tmpdir(), 'flarestack-bench-objects-'));
+  const password = randomBytes(12).toString('base64url');
+  let cloud: LocalCloud | undefined;
+  try {
+    cloud = await startLocalCloud({ port: await freePort(), env: { FLARESTACK_ADMIN_PASSWORD: password } });
+    const auth = await call(`${cloud.authUrl}/auth/tokens`, 'POST', {}, {
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password } } },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    });
+    const token = auth.subjectToken!;
+    const projectId = (auth.body as { token: { project: { id: string } } }).token.project.id;
+    const account = `${cloud.url}/object-storage/v1/AUTH_${projectId}`;
+    const h = { 'X-Auth-Token': token };
+    const container = `bench-${randomBytes(4).toString('hex')}`;
+    if ((await call(`${account}/${container}`, 'PUT', h)).status >= 300) throw new Error('container create failed');
+
+    // ---- 4 KiB objects
+    const small = new Uint8Array(randomBytes(4096));
+    console.log('4 KiB PUT and GET...');
+    const rows: (string | number)[][] = [];
+    const putScenario: Scenario = { name: 'PUT 4 KiB object', method: 'PUT', url: `${account}/${container}/put-`, headers: { ...h, 'Content-Type': 'application/octet-stream' }, body: small, expect: 201, paths: 'unique' };
+    await fill(`${account}/${container}`, 'get-', 1000, small, token);
+    const getScenario: Scenario = { name: 'GET 4 KiB object', method: 'GET', url: `${account}/${container}/get-`, headers: h, expect: 200, paths: 'cycle:1000' };
+    for (const [s, target] of [[putScenario, 1000], [getScenario, 2000]] as const) {
+      await wrk(s, 16, 1, work);
+      for (const c of [1, 16]) {
+        const r = await wrk(s, c, DURATION, work);
+        const rps = r.requests / (r.duration_us / 1e6);
+        const errors = r.status_errors + r.connect_errors + r.read_errors + r.write_errors + r.timeouts;
+        rows.push([s.name, c, fmt(rps, 1), fmt(r.p50_us / 1000, 2), fmt(r.p99_us / 1000, 2), errors, c === 16 ? `>= ${fmt(target)}/s` : '', c === 16 ? verdict(rps >= target && errors === 0) : '']);
+      }
+    }
+
+    // ---- listing
+    console.log(`Filling a container with ${fmt(LISTING)} objects...`);
+    const listed = `${container}-list`;
+    await call(`${account}/${listed}`, 'PUT', h);
+    await fill(`${account}/${listed}`, 'obj-', LISTING, small, token);
+    const listing: Scenario = { name: `GET listing of ${fmt(LISTING)} objects (json)`, method: 'GET', url: `${account}/${listed}?format=json&limit=10000`, headers: h, expect: 200 };
+    const lr = await wrk(listing, 1, DURATION, work);
+    const listingRows = [[listing.name, fmt(lr.requests / (lr.duration_us / 1e6), 1), fmt(lr.p50_us / 1000, 1), fmt(lr.p99_us / 1000, 1)]];
+
+    // ---- large object and image
+    console.log(`Streaming a ${OBJECT_MIB} MiB object and a ${IMAGE_MIB} MiB image...`);
+    const objFile = join(work, 'object.bin');
+    const objMd5 = makeFile(objFile, OBJECT_MIB);
+    const objDisk = diskCopyMBps(objFile, join(work, 'copy.bin'));
+    const objUp = await upload(`${account}/${container}/large`, objFile, h);
+    const objDown = await download(`${account}/${container}/large`, join(work, 'object.out'), h);
+    rmSync(join(work, 'object.out'));
+    rmSync(objFile);
+
+    const imgFile = join(work, 'image.bin');
+    const imgMd5 = makeFile(imgFile, IMAGE_MIB);
+    const imgDisk = diskCopyMBps(imgFile, join(work, 'copy.bin'));
+    const created = await call(`${cloud.url}/image/v2/images`, 'POST', h, { name: 'bench-image', disk_format: 'raw', container_format: 'bare' });
+    const imageId = (created.body as { id?: string }).id;
+    const imgUp = imageId
+      ? await peakMemory(cloud.pid, () => upload(`${cloud!.url}/image/v2/images/${imageId}/file`, imgFile, { ...h, 'Content-Type': 'application/octet-stream' }))
+      : { result: { status: created.status, mbps: 0 }, rss: 0, pss: 0 };
+    const imgDown = imageId
+      ? await peakMemory(cloud.pid, () => download(`${cloud!.url}/image/v2/images/${imageId}/file`, join(work, 'image.out'), h))
+      : { result: { status: 0, mbps: 0, md5: '' }, rss: 0, pss: 0 };
+    rmSync(join(work, 'image.out'), { force: true });
+    // The same size through Swift alone, for the memory row of the object store.
+    const bigUp = await peakMemory(cloud.pid, () => upload(`${account}/${container}/huge`, imgFile, h));
+    const bigDown = await peakMemory(cloud.pid, () => download(`${account}/${container}/huge`, join(work, 'huge.out'), h));
+    rmSync(join(work, 'huge.out'), { force: true });
+    rmSync(imgFile);
+
+    const ratio = (mbps: number, disk: number) => `${fmt((mbps / disk) * 100)} %`;
+    const transfer = (what: string, r: { status: number; mbps: number }, disk: number, ok: boolean) => [
+      what, r.status, fmt(r.mbps, 1), fmt(disk, 1), ratio(r.mbps, disk), '>= 70 %', verdict(ok && r.mbps >= 0.7 * disk),
+    ];
+    console.log(`
+${table('a) Small objects, wrk, keep-alive', ['request', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'target', ''], rows)}
+
+${table('b) Listing a large container, wrk at concurrency 1', ['request', 'req/s', 'p50 ms', 'p99 ms'], listingRows)}
+
+${table('c) Large transfers, streamed (MB/s against copying the same file on the same disk)', ['transfer', 'status', 'MB/s', 'disk MB/s', 'ratio', 'target', ''], [
+  transfer(`PUT ${OBJECT_MIB} MiB object`, objUp, objDisk, objUp.status === 201),
+  transfer(`GET ${OBJECT_MIB} MiB object`, objDown, objDisk, objDown.md5 === objMd5),
+  transfer(`upload ${IMAGE_MIB} MiB image`, imgUp.result, imgDisk, imgUp.result.status === 204),
+  transfer(`download ${IMAGE_MIB} MiB image`, imgDown.result, imgDisk, imgDown.result.md5 === imgMd5),
+])}
+
+${table(`d) Peak memory of the local cloud's process tree while streaming ${IMAGE_MIB} MiB, sampled every 100 ms (PSS counts shared pages once)`, ['transfer', 'peak PSS MB', 'peak RSS MB', 'target', ''], [
+  [`PUT ${IMAGE_MIB} MiB object`, fmt(bigUp.pss, 1), fmt(bigUp.rss, 1), '< 300 MB', verdict(bigUp.result.status === 201 && bigUp.pss < 300)],
+  [`GET ${IMAGE_MIB} MiB object`, fmt(bigDown.pss, 1), fmt(bigDown.rss, 1), '< 300 MB', verdict(bigDown.result.md5 === imgMd5 && bigDown.pss < 300)],
+  [`upload ${IMAGE_MIB} MiB image`, fmt(imgUp.pss, 1), fmt(imgUp.rss, 1), '', ''],
+  [`download ${IMAGE_MIB} MiB image`, fmt(imgDown.pss, 1), fmt(imgDown.rss, 1), '', ''],
+])}
+`);
+  } finally {
+    await cloud?.stop();
+    rmSync(work, { recursive: true, force: true });
+    if (cloud) rmSync(cloud.stateDir, { recursive: true, force: true });
+  }
+}
+
+await main();
