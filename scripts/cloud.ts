@@ -12,6 +12,7 @@ import { build, stop as stopEsbuild } from 'esbuild';
 import type { WorkerOptions } from 'miniflare';
 import { stringify } from 'yaml';
 import { generateKey } from '../lib/token';
+import { ensureBootstrapImage } from './bootstrap-image';
 import type { Migration, SetupRequest } from './setup-worker';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -229,6 +230,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const res = await (await mf.getWorker('flarestack-setup')).fetch('http://setup/', { method: 'POST', body: JSON.stringify(request) });
   if (!res.ok) throw new Error(`set-up of the local cloud failed: ${res.status} ${await res.text()}`);
   await res.arrayBuffer();
+  await ensureBootstrapImage(url, secrets.adminPassword);
 
   const authUrl = `${url}/identity/v3`;
   const yaml = cloudsYaml(authUrl, secrets);

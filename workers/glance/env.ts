@@ -6,6 +6,8 @@ export interface Env extends AuthBindings {
   SWIFT: Fetcher;
   /** The glance service user's password: image data is stored in its Swift account. */
   GLANCE_SERVICE_PASSWORD: string;
+  /** Optional policy.json-style overrides of the default rules. */
+  POLICY_OVERRIDES?: string;
 }
 
 export type GlanceEnv = { Bindings: Env; Variables: AuthVariables };

@@ -1,11 +1,21 @@
 // Glance: the image API, a Hono app under /image.
 import { Hono } from 'hono';
+import { authToken } from '../../lib/auth';
 import { onError, onNotFound } from '../../lib/errors';
 import type { GlanceEnv } from './env';
+import { dataRoutes } from './routes/data';
+import { imageRoutes } from './routes/images';
+import { memberRoutes } from './routes/members';
+import { infoRoutes, versionRoutes } from './routes/versions';
 
 const app = new Hono<GlanceEnv>().basePath('/image');
 
-app.onError(onError('glance'));
+app.onError(onError('glance', (c) => `${new URL(c.req.url).origin}/identity`));
 app.notFound(onNotFound('glance'));
+
+app.route('/', versionRoutes);
+// Everything under /v2 needs a token.
+app.use('/v2/*', authToken());
+for (const routes of [infoRoutes, imageRoutes, dataRoutes, memberRoutes]) app.route('/', routes);
 
 export default app satisfies ExportedHandler<GlanceEnv['Bindings']>;
