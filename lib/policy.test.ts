@@ -38,6 +38,13 @@ describe('policy engine', () => {
     expect(rules.enforce('anybody', {})).toBe(true);
   });
 
+  it('compares a quoted literal with a target value', () => {
+    const e = new Enforcer([{ name: 'public', checkStr: "'public':%(visibility)s or role:admin", description: '' }]);
+    expect(e.enforce('public', { roles: [] }, { visibility: 'public' })).toBe(true);
+    expect(e.enforce('public', { roles: [] }, { visibility: 'private' })).toBe(false);
+    expect(e.enforce('public', { roles: ['admin'] }, { visibility: 'private' })).toBe(true);
+  });
+
   it('lets overrides replace defaults', () => {
     const e = new Enforcer([{ name: 'x', checkStr: 'role:admin', description: '' }], { x: 'role:member' });
     expect(e.enforce('x', { roles: ['member'] })).toBe(true);

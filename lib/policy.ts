@@ -63,6 +63,12 @@ function leaf(text: string): Check {
       return want !== undefined && Array.isArray(roles) && roles.some((r) => r.toLowerCase() === want);
     };
   }
+  // A quoted literal on the left ("'public':%(visibility)s") compares it with the target.
+  const literal = /^'(.*)'$|^"(.*)"$/.exec(kind);
+  if (literal) {
+    const value = literal[1] ?? literal[2];
+    return (_creds, target) => substitute(match, target) === value;
+  }
   return (creds, target) => {
     const want = substitute(match, target);
     const have = creds[kind];

@@ -1,5 +1,6 @@
 // One local cloud for the end-to-end suites, started as `npm run dev` starts it, with
 // fresh state; suites reach it through inject('cloud').
+import { rmSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startLocalCloud, type LocalCloud } from './local-cloud';
 
@@ -17,5 +18,6 @@ export default async function setup(project: TestProject) {
   project.provide('cloud', info);
   return async () => {
     await stop();
+    rmSync(info.stateDir, { recursive: true, force: true });
   };
 }

@@ -1,6 +1,6 @@
 // The local cloud as a whole: restarts keep state and tokens, passwords from the
 // environment, token expiry, and two clouds side by side.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { startLocalCloud, type LocalCloud } from '../local-cloud';
 const running: LocalCloud[] = [];
 afterAll(async () => {
   await Promise.all(running.map((c) => c.stop()));
+  for (const c of running) rmSync(c.stateDir, { recursive: true, force: true });
 });
 
 async function start(opts: Parameters<typeof startLocalCloud>[0] = {}) {
