@@ -154,6 +154,14 @@ function cloudsYaml(authUrl: string, secrets: Secrets): string {
   });
 }
 
+function openrc(authUrl: string, user: string, password: string): string {
+  const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+  return [
+    ['OS_AUTH_URL', authUrl], ['OS_IDENTITY_API_VERSION', '3'], ['OS_USERNAME', user], ['OS_PASSWORD', password],
+    ['OS_PROJECT_NAME', user], ['OS_USER_DOMAIN_NAME', 'Default'], ['OS_PROJECT_DOMAIN_NAME', 'Default'], ['OS_REGION_NAME', 'RegionOne'],
+  ].map(([k, v]) => `export ${k}=${q(v!)}\n`).join('');
+}
+
 export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const t0 = performance.now();
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
@@ -235,6 +243,10 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const authUrl = `${url}/identity/v3`;
   const yaml = cloudsYaml(authUrl, secrets);
   await writeFile(join(stateDir, 'clouds.yaml'), yaml, { mode: 0o600 });
+  // The swift CLI does not read clouds.yaml: it takes OS_* variables, as DevStack's openrc sets them.
+  for (const [user, password] of [['admin', secrets.adminPassword], ['demo', secrets.demoPassword]] as const) {
+    await writeFile(join(stateDir, `${user}-openrc.sh`), openrc(authUrl, user, password), { mode: 0o600 });
+  }
   if (resolve(opts.cloudsYaml) !== join(stateDir, 'clouds.yaml')) await writeFile(opts.cloudsYaml, yaml, { mode: 0o600 });
 
   return {

@@ -55,6 +55,8 @@ console.log(`Flarestack is ready at ${cloud.url} (${(cloud.readyMs / 1000).toFix
   openstack --os-cloud flarestack-admin token issue
   (run it in this folder, or set OS_CLIENT_CONFIG_FILE=${cloud.cloudsYaml})
 
+  For the swift CLI:  source ${cloud.stateDir}/admin-openrc.sh && swift stat
+
 Passwords are in clouds.yaml. Stop with Ctrl-C.`);
 
 // Start-up garbage (bundles, migrations, the bootstrap) need not stay resident.
