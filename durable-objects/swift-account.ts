@@ -1,7 +1,361 @@
 // One Swift account: its containers and the listing of their objects, in this object's
 // SQLite storage. Every write to an account goes through here, so counts stay exact.
+// Object data and per-object metadata live in R2; this keeps what listings and counts need.
 import { DurableObject } from 'cloudflare:workers';
 
-type Env = Record<string, never>;
+interface Env {
+  OBJECTS: R2Bucket;
+}
 
-export class SwiftAccount extends DurableObject<Env> {}
+/** Listing options, already validated by the Worker. */
+export interface ListQuery {
+  prefix: string;
+  delimiter: string;
+  marker: string;
+  endMarker: string;
+  limit: number;
+  reverse: boolean;
+}
+
+export interface Subdir {
+  subdir: string;
+}
+
+export interface ContainerEntry {
+  name: string;
+  count: number;
+  bytes: number;
+  /** X-Timestamp form (seconds, 5 decimals). */
+  last_modified: string;
+}
+
+export interface ObjectEntry {
+  name: string;
+  hash: string;
+  bytes: number;
+  content_type: string;
+  last_modified: string;
+}
+
+export interface AccountInfo {
+  exists: boolean;
+  timestamp: string;
+  /** Lower-case header names: x-account-meta-*. */
+  metadata: Record<string, string>;
+  containerCount: number;
+  objectCount: number;
+  bytesUsed: number;
+}
+
+export interface ContainerRecord {
+  name: string;
+  timestamp: string;
+  putTimestamp: string;
+  /** Lower-case header names: x-container-meta-*, x-container-read, x-container-write. */
+  metadata: Record<string, string>;
+  objectCount: number;
+  bytesUsed: number;
+}
+
+export interface ObjectRecord {
+  name: string;
+  bytes: number;
+  etag: string;
+  contentType: string;
+  timestamp: string;
+  /** Unix seconds; null when the object does not expire. */
+  deleteAt: number | null;
+  /** The R2 key of its data, for the expirer. */
+  key: string;
+}
+
+/** A metadata change: values to set, names to remove (lower-case header names). */
+export interface MetadataUpdate {
+  set: Record<string, string>;
+  remove: string[];
+}
+
+type Row = Record<string, SqlStorageValue>;
+interface Bound {
+  value: string;
+  inclusive: boolean;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS account (id INTEGER PRIMARY KEY CHECK (id = 1), timestamp TEXT NOT NULL, metadata TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS containers (
+  name TEXT PRIMARY KEY, timestamp TEXT NOT NULL, put_timestamp TEXT NOT NULL, metadata TEXT NOT NULL,
+  object_count INTEGER NOT NULL DEFAULT 0, bytes_used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS objects (
+  container TEXT NOT NULL, name TEXT NOT NULL, bytes INTEGER NOT NULL, etag TEXT NOT NULL,
+  content_type TEXT NOT NULL, timestamp TEXT NOT NULL, delete_at INTEGER, r2_key TEXT NOT NULL,
+  PRIMARY KEY (container, name));
+CREATE INDEX IF NOT EXISTS objects_delete_at ON objects (delete_at) WHERE delete_at IS NOT NULL;
+`;
+
+function applyUpdate(current: Record<string, string>, update: MetadataUpdate): Record<string, string> {
+  const next = { ...current };
+  for (const name of update.remove) delete next[name];
+  for (const [name, value] of Object.entries(update.set)) {
+    if (value === '') delete next[name];
+    else next[name] = value;
+  }
+  return next;
+}
+
+/** The smallest string greater than every string that starts with s. */
+function successor(s: string): string {
+  return s.slice(0, -1) + String.fromCharCode(s.charCodeAt(s.length - 1) + 1);
+}
+
+const nowSeconds = () => Date.now() / 1000;
+
+export class SwiftAccount extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(SCHEMA);
+  }
+
+  private rows(query: string, ...params: SqlStorageValue[]): Row[] {
+    return this.sql.exec(query, ...params).toArray() as Row[];
+  }
+
+  // --- account ---
+
+  getAccountInfo(): AccountInfo {
+    const row = this.rows('SELECT timestamp, metadata FROM account WHERE id = 1')[0];
+    const totals = this.rows('SELECT COUNT(*) AS n, COALESCE(SUM(object_count), 0) AS o, COALESCE(SUM(bytes_used), 0) AS b FROM containers')[0]!;
+    return {
+      exists: row !== undefined,
+      timestamp: row ? String(row.timestamp) : nowSeconds().toFixed(5),
+      metadata: row ? (JSON.parse(String(row.metadata)) as Record<string, string>) : {},
+      containerCount: Number(totals.n),
+      objectCount: Number(totals.o),
+      bytesUsed: Number(totals.b),
+    };
+  }
+
+  /** Swift creates an account on its owner's first write. */
+  private ensureAccount(timestamp: string): Record<string, string> {
+    const row = this.rows('SELECT metadata FROM account WHERE id = 1')[0];
+    if (row) return JSON.parse(String(row.metadata)) as Record<string, string>;
+    this.sql.exec('INSERT INTO account (id, timestamp, metadata) VALUES (1, ?, ?)', timestamp, '{}');
+    return {};
+  }
+
+  updateAccountMetadata(update: MetadataUpdate, timestamp: string): AccountInfo {
+    const metadata = applyUpdate(this.ensureAccount(timestamp), update);
+    this.sql.exec('UPDATE account SET metadata = ? WHERE id = 1', JSON.stringify(metadata));
+    return this.getAccountInfo();
+  }
+
+  listContainers(q: ListQuery): (ContainerEntry | Subdir)[] {
+    return this.page(q, (where, params, order, limit) =>
+      this.rows(
+        `SELECT name, object_count, bytes_used, put_timestamp FROM containers ${where} ORDER BY name ${order} LIMIT ?`,
+        ...params, limit,
+      ).map((r) => ({ name: String(r.name), count: Number(r.object_count), bytes: Number(r.bytes_used), last_modified: String(r.put_timestamp) })),
+    );
+  }
+
+  // --- containers ---
+
+  /** Creates the container, or updates its metadata when it exists. */
+  putContainer(name: string, update: MetadataUpdate, timestamp: string): { created: boolean } {
+    return this.ctx.storage.transactionSync(() => {
+      this.ensureAccount(timestamp);
+      const row = this.rows('SELECT metadata FROM containers WHERE name = ?', name)[0];
+      if (row) {
+        const metadata = applyUpdate(JSON.parse(String(row.metadata)) as Record<string, string>, update);
+        this.sql.exec('UPDATE containers SET metadata = ?, put_timestamp = ? WHERE name = ?', JSON.stringify(metadata), timestamp, name);
+        return { created: false };
+      }
+      this.sql.exec(
+        'INSERT INTO containers (name, timestamp, put_timestamp, metadata) VALUES (?, ?, ?, ?)',
+        name, timestamp, timestamp, JSON.stringify(applyUpdate({}, update)),
+      );
+      return { created: true };
+    });
+  }
+
+  getContainer(name: string): ContainerRecord | null {
+    const r = this.rows('SELECT * FROM containers WHERE name = ?', name)[0];
+    if (!r) return null;
+    return {
+      name,
+      timestamp: String(r.timestamp),
+      putTimestamp: String(r.put_timestamp),
+      metadata: JSON.parse(String(r.metadata)) as Record<string, string>,
+      objectCount: Number(r.object_count),
+      bytesUsed: Number(r.bytes_used),
+    };
+  }
+
+  updateContainerMetadata(name: string, update: MetadataUpdate): boolean {
+    const row = this.rows('SELECT metadata FROM containers WHERE name = ?', name)[0];
+    if (!row) return false;
+    const metadata = applyUpdate(JSON.parse(String(row.metadata)) as Record<string, string>, update);
+    this.sql.exec('UPDATE containers SET metadata = ? WHERE name = ?', JSON.stringify(metadata), name);
+    return true;
+  }
+
+  async deleteContainer(name: string): Promise<'deleted' | 'not_found' | 'not_empty'> {
+    await this.expireObjects(name);
+    return this.ctx.storage.transactionSync(() => {
+      const row = this.rows('SELECT object_count FROM containers WHERE name = ?', name)[0];
+      if (!row) return 'not_found';
+      if (Number(row.object_count) > 0) return 'not_empty';
+      this.sql.exec('DELETE FROM containers WHERE name = ?', name);
+      return 'deleted';
+    });
+  }
+
+  // --- objects ---
+
+  /** The listing of a container; null when the container does not exist. */
+  listObjects(container: string, q: ListQuery): (ObjectEntry | Subdir)[] | null {
+    if (!this.rows('SELECT 1 FROM containers WHERE name = ?', container).length) return null;
+    const now = Math.floor(nowSeconds());
+    return this.page(q, (where, params, order, limit) =>
+      this.rows(
+        `SELECT name, etag, bytes, content_type, timestamp FROM objects
+         ${where ? `${where} AND` : 'WHERE'} container = ? AND (delete_at IS NULL OR delete_at > ?) ORDER BY name ${order} LIMIT ?`,
+        ...params, container, now, limit,
+      ).map((r) => ({
+        name: String(r.name), hash: String(r.etag), bytes: Number(r.bytes),
+        content_type: String(r.content_type), last_modified: String(r.timestamp),
+      })),
+    );
+  }
+
+  getObject(container: string, name: string): ObjectRecord | null {
+    const r = this.rows('SELECT * FROM objects WHERE container = ? AND name = ?', container, name)[0];
+    return r ? this.objectOf(r) : null;
+  }
+
+  /**
+   * Records a written object in the listing and the counts. False when the container is
+   * gone (the caller then removes the data). An older write never replaces a newer one.
+   */
+  async recordObject(container: string, o: ObjectRecord): Promise<boolean> {
+    const recorded = this.ctx.storage.transactionSync(() => {
+      if (!this.rows('SELECT 1 FROM containers WHERE name = ?', container).length) return false;
+      const old = this.rows('SELECT bytes, timestamp FROM objects WHERE container = ? AND name = ?', container, o.name)[0];
+      if (old && Number(old.timestamp) > Number(o.timestamp)) return true;
+      this.sql.exec(
+        `INSERT OR REPLACE INTO objects (container, name, bytes, etag, content_type, timestamp, delete_at, r2_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        container, o.name, o.bytes, o.etag, o.contentType, o.timestamp, o.deleteAt, o.key,
+      );
+      this.sql.exec(
+        'UPDATE containers SET object_count = object_count + ?, bytes_used = bytes_used + ? WHERE name = ?',
+        old ? 0 : 1, o.bytes - (old ? Number(old.bytes) : 0), container,
+      );
+      return true;
+    });
+    if (recorded && o.deleteAt !== null) await this.scheduleExpiry(o.deleteAt);
+    return recorded;
+  }
+
+  /** Drops an object from the listing; returns what was there. */
+  removeObject(container: string, name: string): ObjectRecord | null {
+    return this.ctx.storage.transactionSync(() => this.drop(container, name));
+  }
+
+  private drop(container: string, name: string): ObjectRecord | null {
+    const r = this.rows('SELECT * FROM objects WHERE container = ? AND name = ?', container, name)[0];
+    if (!r) return null;
+    this.sql.exec('DELETE FROM objects WHERE container = ? AND name = ?', container, name);
+    this.sql.exec(
+      'UPDATE containers SET object_count = object_count - 1, bytes_used = bytes_used - ? WHERE name = ?',
+      Number(r.bytes), container,
+    );
+    return this.objectOf(r);
+  }
+
+  // --- expiry (X-Delete-At): the alarm reaps what is due; reads already hide it ---
+
+  private async scheduleExpiry(deleteAt: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > deleteAt * 1000) await this.ctx.storage.setAlarm(deleteAt * 1000);
+  }
+
+  /** Removes expired objects (of one container, or all) from the listing and from R2. */
+  async expireObjects(container?: string): Promise<number> {
+    const now = Math.floor(nowSeconds());
+    const due = this.ctx.storage.transactionSync(() => {
+      const rows = container === undefined
+        ? this.rows('SELECT * FROM objects WHERE delete_at IS NOT NULL AND delete_at <= ? LIMIT 1000', now)
+        : this.rows('SELECT * FROM objects WHERE container = ? AND delete_at IS NOT NULL AND delete_at <= ?', container, now);
+      for (const r of rows) this.drop(String(r.container), String(r.name));
+      return rows.map((r) => this.objectOf(r));
+    });
+    for (const o of due) {
+      // A newer write under the same key may have replaced the expiring data meanwhile.
+      const head = await this.env.OBJECTS.head(o.key);
+      const at = head?.customMetadata?.['x-delete-at'];
+      if (head && at !== undefined && Number(at) <= now) await this.env.OBJECTS.delete(o.key);
+    }
+    return due.length;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.expireObjects();
+    const next = this.rows('SELECT MIN(delete_at) AS at FROM objects WHERE delete_at IS NOT NULL')[0]?.at;
+    if (next !== null && next !== undefined) await this.ctx.storage.setAlarm(Math.max(Number(next) * 1000, Date.now() + 1000));
+  }
+
+  private objectOf(r: Row): ObjectRecord {
+    return {
+      name: String(r.name), bytes: Number(r.bytes), etag: String(r.etag), contentType: String(r.content_type),
+      timestamp: String(r.timestamp), deleteAt: r.delete_at === null ? null : Number(r.delete_at), key: String(r.r2_key),
+    };
+  }
+
+  /**
+   * Swift's listing walk: names in byte order (SQLite's BINARY collation on UTF-8), from
+   * marker to end_marker (swapped when reversed), under prefix; with a delimiter, names
+   * below the next delimiter collapse into one subdir entry and the walk skips past them.
+   */
+  private page<T extends { name: string }>(
+    q: ListQuery,
+    select: (where: string, params: SqlStorageValue[], order: 'ASC' | 'DESC', limit: number) => T[],
+  ): (T | Subdir)[] {
+    const out: (T | Subdir)[] = [];
+    let lower: Bound | undefined = q.marker && !q.reverse ? { value: q.marker, inclusive: false } : undefined;
+    let upper: Bound | undefined = q.endMarker && !q.reverse ? { value: q.endMarker, inclusive: false } : undefined;
+    if (q.reverse) {
+      if (q.marker) upper = { value: q.marker, inclusive: false };
+      if (q.endMarker) lower = { value: q.endMarker, inclusive: false };
+    }
+    while (out.length < q.limit) {
+      const clauses: string[] = [];
+      const params: SqlStorageValue[] = [];
+      if (lower) clauses.push(`name ${lower.inclusive ? '>=' : '>'} ?`), params.push(lower.value);
+      if (upper) clauses.push(`name ${upper.inclusive ? '<=' : '<'} ?`), params.push(upper.value);
+      if (q.prefix) clauses.push('name >= ? AND instr(name, ?) = 1'), params.push(q.prefix, q.prefix);
+      const want = q.limit - out.length;
+      const rows = select(clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params, q.reverse ? 'DESC' : 'ASC', want);
+      let skipped = false;
+      for (const row of rows) {
+        const at = q.delimiter ? row.name.indexOf(q.delimiter, q.prefix.length) : -1;
+        if (at >= 0) {
+          const dir = row.name.slice(0, at + q.delimiter.length);
+          if (dir !== q.marker) out.push({ subdir: dir });
+          if (q.reverse) upper = { value: dir, inclusive: false };
+          else lower = { value: successor(dir), inclusive: true };
+          skipped = true;
+          break;
+        }
+        out.push(row);
+        if (q.reverse) upper = { value: row.name, inclusive: false };
+        else lower = { value: row.name, inclusive: false };
+      }
+      if (!skipped && rows.length < want) break;
+    }
+    return out;
+  }
+}

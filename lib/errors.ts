@@ -12,8 +12,11 @@ const TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
   409: 'Conflict',
+  411: 'Length Required',
+  412: 'Precondition Failed',
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
+  416: 'Requested Range Not Satisfiable',
   422: 'Unprocessable Entity',
   500: 'Internal Server Error',
   501: 'Not Implemented',
@@ -58,9 +61,19 @@ export function errorBody(style: ErrorStyle, status: number, message: string): u
     case 'neutron':
       return { NeutronError: { type: title.replace(/ /g, ''), message, detail: '' } };
     case 'glance':
-    case 'swift':
       return { code: status, title, message };
+    case 'swift':
+      return `<html><h1>${title}</h1><p>${escapeHtml(message)}</p></html>`;
   }
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+// Swift answers errors as short HTML pages, not JSON; the other services as JSON.
+function render(c: Context, style: ErrorStyle, status: ContentfulStatusCode, message: string): Response {
+  const body = errorBody(style, status, message);
+  if (typeof body === 'string') return c.body(body, status, { 'Content-Type': 'text/html; charset=UTF-8' });
+  return c.json(body, status);
 }
 
 /** Renders a thrown error in a service's style; unexpected errors are a 500 without internals. */
@@ -81,10 +94,10 @@ export function onError(style: ErrorStyle, authUrl?: (c: Context) => string): Er
     }
     if (status === 401 && authUrl) headers['WWW-Authenticate'] = `Keystone uri="${authUrl(c)}"`;
     for (const [k, v] of Object.entries(headers)) c.header(k, v);
-    return c.json(errorBody(style, status, message), status);
+    return render(c, style, status, message);
   };
 }
 
 export function onNotFound(style: ErrorStyle): NotFoundHandler {
-  return (c) => c.json(errorBody(style, 404, 'The resource could not be found.'), 404);
+  return (c) => render(c, style, 404, 'The resource could not be found.');
 }

@@ -37,7 +37,6 @@ export class RevocationMirror {
   private known = new Set<number>();
   private seq = 0;
   private fetchedAt = 0;
-  private inflight: Promise<void> | null = null;
 
   constructor(
     private readonly list: DurableObjectNamespace<RevocationList>,
@@ -68,20 +67,15 @@ export class RevocationMirror {
     this.add([recorded]);
   }
 
-  private refresh(): Promise<void> {
-    this.inflight ??= (async () => {
-      try {
-        const fresh = await this.stub().since(this.seq);
-        this.add(fresh);
-        // since() is complete after the cursor, so the cursor moves to its last event.
-        const last = fresh[fresh.length - 1];
-        if (last) this.seq = last.seq;
-        this.fetchedAt = Date.now();
-      } finally {
-        this.inflight = null;
-      }
-    })();
-    return this.inflight;
+  // Each request that finds the mirror stale fetches for itself: workerd cancels I/O
+  // begun by one request when that request ends, so sharing the call could hang another.
+  private async refresh(): Promise<void> {
+    const fresh = await this.stub().since(this.seq);
+    this.add(fresh);
+    // since() is complete after the cursor, so the cursor moves to its last event.
+    const last = fresh[fresh.length - 1];
+    if (last && last.seq > this.seq) this.seq = last.seq;
+    this.fetchedAt = Date.now();
   }
 
   // Locally recorded events apply at once but leave the cursor alone: events recorded

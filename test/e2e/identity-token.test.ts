@@ -26,8 +26,9 @@ describe('token issue through the openstack CLI', () => {
 
   it('lists the catalog with every service', async () => {
     const rows = await openstackJson<{ Name: string; Type: string }[]>(['catalog', 'list']);
-    expect(rows.map((r) => r.Type).sort()).toEqual(
-      ['block-storage', 'compute', 'identity', 'image', 'network', 'object-store', 'volumev3'],
+    // Other suites add services meanwhile: the bootstrap's must all be there.
+    expect(rows.map((r) => r.Type)).toEqual(
+      expect.arrayContaining(['block-storage', 'compute', 'identity', 'image', 'network', 'object-store', 'volumev3']),
     );
   });
 

@@ -14,7 +14,9 @@ interface ServiceToken {
   expiresAt: number;
 }
 
-let cached: Promise<ServiceToken> | null = null;
+// Only a settled token is kept: workerd cancels I/O begun by one request when that
+// request ends, so a promise shared with another request could hang it.
+let cached: ServiceToken | null = null;
 let containerReady = false;
 
 async function issueToken(env: Env): Promise<ServiceToken> {
@@ -37,10 +39,8 @@ async function issueToken(env: Env): Promise<ServiceToken> {
 }
 
 async function serviceToken(env: Env, fresh = false): Promise<ServiceToken> {
-  const have = cached && (await cached.catch(() => null));
-  if (!fresh && have && have.expiresAt - RENEW_BEFORE_MS > Date.now()) return have;
-  cached = issueToken(env);
-  cached.catch(() => (cached = null));
+  if (!fresh && cached && cached.expiresAt - RENEW_BEFORE_MS > Date.now()) return cached;
+  cached = await issueToken(env);
   return cached;
 }
 

@@ -7,12 +7,16 @@ import type { RevocationMirror } from '../../lib/revocation';
 const MAX_AGE_MS = 30_000;
 const MAX_ENTRIES = 10_000;
 
-let entries = new Map<string, { at: number; value: Promise<unknown> }>();
+// Only settled values are kept: workerd cancels I/O begun by one request when that
+// request ends, so a pending promise shared with another request could hang it.
+let entries = new Map<string, { at: number; value: unknown }>();
+let generation = 0;
 let eventsSeen = -1;
 
 /** Drops everything: called after every write through the identity API. */
 export function identityChanged(): void {
   entries = new Map();
+  generation++;
 }
 
 /** Checks the revocation list (at most once per its TTL) and drops the cache if it grew. */
@@ -25,22 +29,20 @@ export async function syncIdentityCache(mirror: RevocationMirror): Promise<void>
 }
 
 /**
- * Returns the cached value of key, loading it once. Failed loads, absent rows and empty
- * role lists are not kept: a user, project or assignment created a moment later (the
- * bootstrap writes straight to the database) must count at once.
+ * Returns the cached value of key, or loads it. Absent rows and empty role lists are not
+ * kept: a user, project or assignment created a moment later (the bootstrap writes
+ * straight to the database) must count at once. A value loaded while the cache was
+ * dropped is not kept either.
  */
-export function memo<T>(key: string, load: () => Promise<T>): Promise<T> {
-  const now = Date.now();
+export async function memo<T>(key: string, load: () => Promise<T>): Promise<T> {
   const hit = entries.get(key);
-  if (hit && now - hit.at < MAX_AGE_MS) return hit.value as Promise<T>;
-  if (entries.size >= MAX_ENTRIES) entries = new Map();
-  const value = load();
-  entries.set(key, { at: now, value });
-  const forget = () => {
-    if (entries.get(key)?.value === value) entries.delete(key);
-  };
-  value.then((v) => {
-    if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) forget();
-  }, forget);
+  if (hit && Date.now() - hit.at < MAX_AGE_MS) return hit.value as T;
+  const started = generation;
+  const value = await load();
+  const empty = value === undefined || value === null || (Array.isArray(value) && value.length === 0);
+  if (!empty && started === generation) {
+    if (entries.size >= MAX_ENTRIES) entries = new Map();
+    entries.set(key, { at: Date.now(), value });
+  }
   return value;
 }

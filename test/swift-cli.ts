@@ -1,0 +1,50 @@
+// The `swift` CLI (python3-swiftclient) as a test driver, and the storage URL and tokens
+// the HTTP tests use. The CLI reads OS_* variables like the openstack CLI's clouds.
+import { execFile } from 'node:child_process';
+import { inject } from 'vitest';
+import { passwordToken, type CliResult } from './cli';
+
+export type SwiftUser = 'admin' | 'demo';
+
+/** Runs `swift ARGS` as a user of the test cloud (admin by default). A missing CLI is an error. */
+export function swift(args: string[], opts: { user?: SwiftUser; cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const cloud = inject('cloud');
+  const user = opts.user ?? 'admin';
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    OS_AUTH_URL: cloud.authUrl,
+    OS_USERNAME: user,
+    OS_PASSWORD: cloud.passwords[user],
+    OS_PROJECT_NAME: user,
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_PROJECT_DOMAIN_NAME: 'Default',
+    OS_IDENTITY_API_VERSION: '3',
+    ...opts.env,
+  };
+  return new Promise((ok, fail) => {
+    execFile('swift', args, { env, cwd: opts.cwd, timeout: 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return fail(err);
+      ok({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a swift command that must succeed; returns its standard output. */
+export async function swiftOk(args: string[], opts: Parameters<typeof swift>[1] = {}): Promise<string> {
+  const r = await swift(args, opts);
+  if (r.code !== 0) throw new Error(`swift ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A project-scoped token and the user's object-store URL (…/object-storage/v1/AUTH_<project>). */
+export async function storageAccess(user: SwiftUser = 'admin'): Promise<{ token: string; storageUrl: string; account: string }> {
+  const cloud = inject('cloud');
+  const { token, body } = await passwordToken(user, cloud.passwords[user], user);
+  const account = `AUTH_${body.token.project.id as string}`;
+  return { token, account, storageUrl: `${cloud.url}/object-storage/v1/${account}` };
+}
+
+/** A container name no other test uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}

@@ -1,0 +1,211 @@
+// /v1/<account>/<container>/<object>: PUT (streamed into R2), GET/HEAD, POST (replace
+// metadata), DELETE, COPY and PUT with X-Copy-From; SLO manifests with ?multipart-manifest.
+import type { Context } from 'hono';
+import { ApiError, badRequest, notFound } from '../../../lib/errors';
+import { authorizeSwift } from '../access';
+import type { SwiftEnv } from '../env';
+import { deleteAtOf, objectMetadata, swiftTimestamp, httpDate } from '../headers';
+import { buildSloManifest, deleteSlo, parseDloManifest } from '../large-objects';
+import { parseObjectRef, type SwiftPath } from '../names';
+import { OBJECT_HEADERS, objectResponse, sourceOf, streamOf } from '../object-read';
+import { accountStub, deleteObject, headObject, objectKey, writeData } from '../storage';
+import { guessContentType } from '../content-types';
+import { NOT_FOUND } from './container';
+
+type C = Context<SwiftEnv>;
+type Target = SwiftPath & { container: string; object: string };
+
+const TRUE = new Set(['true', '1', 'yes', 'on', 't', 'y']);
+
+async function get(c: C, path: Target): Promise<Response> {
+  await authorizeSwift(c, 'object:read', path);
+  const stored = await headObject(c.env, path.account, path.container, path.object);
+  if (!stored) throw notFound(NOT_FOUND);
+  return objectResponse(c, path.account, path.container, path.object, stored);
+}
+
+/** What a new object version keeps beside its data: the request's headers over a base. */
+function newCustom(headers: Headers, base: Record<string, string>, timestamp: string): Record<string, string> {
+  const custom: Record<string, string> = { ...base, ...objectMetadata(headers), 'x-timestamp': timestamp };
+  for (const name of OBJECT_HEADERS) {
+    const value = headers.get(name);
+    if (value !== null && name !== 'x-delete-at') custom[name] = value;
+  }
+  if (custom['x-object-manifest'] !== undefined) parseDloManifest(custom['x-object-manifest']);
+  const deleteAt = deleteAtOf(headers);
+  if (deleteAt !== undefined) custom['x-delete-at'] = String(deleteAt);
+  return custom;
+}
+
+function contentLength(c: C): number | null {
+  const raw = c.req.header('Content-Length');
+  if (raw === undefined) {
+    if (!/chunked/i.test(c.req.header('Transfer-Encoding') ?? '') && c.req.raw.body === null) {
+      throw new ApiError(411, 'Missing Content-Length or Transfer-Encoding: chunked.');
+    }
+    return null;
+  }
+  if (!/^\d+$/.test(raw.trim())) throw badRequest('Invalid Content-Length');
+  return Number(raw);
+}
+
+function created(etag: string, timestamp: string, extra: Record<string, string> = {}): Response {
+  return new Response(null, {
+    status: 201,
+    headers: { ETag: etag, 'Last-Modified': httpDate(timestamp), 'Content-Type': 'text/html; charset=UTF-8', 'Content-Length': '0', ...extra },
+  });
+}
+
+/** Writes an object's bytes and records it in the container listing (404 if the container went away). */
+async function store(
+  c: C, path: Target, body: ReadableStream<Uint8Array> | null, length: number | null,
+  contentType: string, custom: Record<string, string>, clientEtag?: string,
+  listing?: { bytes: number; etag: string },
+): Promise<{ etag: string; bytes: number }> {
+  const stub = accountStub(c.env, path.account);
+  if (!(await stub.getContainer(path.container))) {
+    await body?.cancel();
+    throw notFound(NOT_FOUND);
+  }
+  const key = await objectKey(path.account, path.container, path.object);
+  const written = await writeData(c.env, key, body, length, { contentType, custom, clientEtag });
+  const deleteAt = custom['x-delete-at'] ? Number(custom['x-delete-at']) : null;
+  const recorded = await stub.recordObject(path.container, {
+    name: path.object, bytes: listing?.bytes ?? written.bytes, etag: listing?.etag ?? written.etag,
+    contentType, timestamp: custom['x-timestamp']!, deleteAt, key,
+  });
+  if (!recorded) {
+    await c.env.OBJECTS.delete(key);
+    throw notFound(NOT_FOUND);
+  }
+  return written;
+}
+
+async function put(c: C, path: Target): Promise<Response> {
+  await authorizeSwift(c, 'object:write', path);
+  const copyFrom = c.req.header('X-Copy-From');
+  if (copyFrom !== undefined) {
+    const source = parseObjectRef(copyFrom, 'X-Copy-From');
+    const account = c.req.header('X-Copy-From-Account') ?? path.account;
+    return copy(c, { account, ...source }, path);
+  }
+  const headers = c.req.raw.headers;
+  const timestamp = swiftTimestamp();
+  const contentType = headers.get('content-type') || guessContentType(path.object);
+  const custom = newCustom(headers, {}, timestamp);
+  const clientEtag = headers.get('etag')?.replace(/"/g, '').toLowerCase();
+  if (clientEtag !== undefined && !/^[0-9a-f]{32}$/.test(clientEtag) && c.req.query('multipart-manifest') !== 'put') {
+    throw new ApiError(422, 'Unable to process the contained instructions');
+  }
+
+  if (c.req.query('multipart-manifest') === 'put') {
+    const slo = await buildSloManifest(c.env, path.account, c.req.raw.body, async (container, object) => {
+      await authorizeSwift(c, 'object:read', { account: path.account, container, object });
+    });
+    if (clientEtag !== undefined && clientEtag !== slo.etag) throw new ApiError(422, 'Unable to process the contained instructions');
+    const data = new TextEncoder().encode(JSON.stringify(slo.manifest));
+    const sloCustom: Record<string, string> = { ...custom, 'x-static-large-object': 'True', 'slo-etag': slo.etag, 'slo-size': String(slo.size) };
+    delete sloCustom['x-object-manifest'];
+    const body = new Blob([data]).stream();
+    await store(c, path, body, data.byteLength, contentType, sloCustom, undefined, { bytes: slo.size, etag: slo.etag });
+    return created(`"${slo.etag}"`, timestamp);
+  }
+
+  const written = await store(c, path, c.req.raw.body, contentLength(c), contentType, custom, clientEtag);
+  return created(written.etag, timestamp);
+}
+
+/**
+ * Server-side copy (COPY with Destination, or PUT with X-Copy-From). The new object has
+ * the source's metadata with the request's over it (only the request's with
+ * X-Fresh-Metadata: true); a large object is copied as its content unless
+ * ?multipart-manifest=get asks for the manifest.
+ */
+async function copy(c: C, from: { account: string; container: string; object: string }, to: Target): Promise<Response> {
+  await authorizeSwift(c, 'object:read', from);
+  const stored = await headObject(c.env, from.account, from.container, from.object);
+  if (!stored) throw notFound(NOT_FOUND);
+  const manifestItself = c.req.query('multipart-manifest') === 'get';
+  const source = await sourceOf(c, from.account, from.container, from.object, stored, manifestItself);
+  const headers = c.req.raw.headers;
+  const fresh = TRUE.has((headers.get('x-fresh-metadata') ?? '').toLowerCase());
+  const base: Record<string, string> = {};
+  for (const [name, value] of Object.entries(stored.custom)) {
+    if (fresh && name.startsWith('x-object-meta-')) continue;
+    if (name === 'x-delete-at' || name === 'x-timestamp' || name === 'etag' || name === 'etag-source') continue;
+    if (name.startsWith('slo-') || name === 'x-static-large-object' || name === 'x-object-manifest') {
+      if (manifestItself) base[name] = value;
+      continue;
+    }
+    base[name] = value;
+  }
+  const timestamp = swiftTimestamp();
+  const custom = newCustom(headers, base, timestamp);
+  const contentType = headers.get('content-type') || stored.contentType;
+  const listing = manifestItself && stored.custom['x-static-large-object']
+    ? { bytes: Number(stored.custom['slo-size']), etag: stored.custom['slo-etag']! } : undefined;
+  const written = await store(c, to, await streamOf(c, source), source.size, contentType, custom, undefined, listing);
+  const extra: Record<string, string> = {
+    'X-Copied-From': `${encodeURIComponent(from.container)}/${encodeURIComponent(from.object).replace(/%2F/g, '/')}`,
+    'X-Copied-From-Last-Modified': httpDate(stored.timestamp),
+  };
+  if (from.account !== to.account) extra['X-Copied-From-Account'] = from.account;
+  return created(listing ? `"${listing.etag}"` : written.etag, timestamp, extra);
+}
+
+async function copyMethod(c: C, path: Target): Promise<Response> {
+  const destination = c.req.header('Destination');
+  if (!destination) throw new ApiError(412, 'Destination header required');
+  const to = parseObjectRef(destination, 'Destination');
+  const target: Target = { account: c.req.header('Destination-Account') ?? path.account, ...to };
+  await authorizeSwift(c, 'object:write', target);
+  return copy(c, path, target);
+}
+
+/** POST replaces the user metadata (and Content-Type, X-Delete-At); the data is rewritten in place. */
+async function post(c: C, path: Target): Promise<Response> {
+  await authorizeSwift(c, 'object:write', path);
+  const stored = await headObject(c.env, path.account, path.container, path.object);
+  if (!stored) throw notFound(NOT_FOUND);
+  const headers = c.req.raw.headers;
+  const kept: Record<string, string> = { etag: stored.etag };
+  for (const name of ['x-static-large-object', 'slo-etag', 'slo-size', 'x-object-manifest']) {
+    if (stored.custom[name] !== undefined) kept[name] = stored.custom[name]!;
+  }
+  if (stored.custom['x-delete-at'] && !headers.has('x-remove-delete-at') && !headers.has('x-delete-after')) {
+    kept['x-delete-at'] = stored.custom['x-delete-at'];
+  }
+  const timestamp = swiftTimestamp();
+  const custom = newCustom(headers, kept, timestamp);
+  const contentType = headers.get('content-type') || stored.contentType;
+  const listing = stored.custom['x-static-large-object']
+    ? { bytes: Number(stored.custom['slo-size']), etag: stored.custom['slo-etag']! } : { bytes: stored.size, etag: stored.etag };
+  const current = await c.env.OBJECTS.get(stored.key, { onlyIf: { etagMatches: stored.r2Etag } });
+  if (!current || !('body' in current)) throw new ApiError(409, 'The object changed while its metadata was being replaced.');
+  await store(c, path, current.body, stored.size, contentType, custom, undefined, listing);
+  return new Response('<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>', {
+    status: 202, headers: { 'Content-Type': 'text/html; charset=UTF-8' },
+  });
+}
+
+async function remove(c: C, path: Target): Promise<Response> {
+  await authorizeSwift(c, 'object:write', path);
+  if (c.req.query('multipart-manifest') === 'delete') {
+    const stored = await headObject(c.env, path.account, path.container, path.object);
+    if (!stored) throw notFound(NOT_FOUND);
+    if (stored.custom['x-static-large-object']) {
+      const result = await deleteSlo(c.env, path.account, path.container, path.object, stored);
+      const json = (c.req.header('Accept') ?? '').includes('application/json');
+      const body = json ? JSON.stringify(result)
+        : Object.entries(result).map(([k, v]) => `${k}: ${Array.isArray(v) ? '' : v}`).join('\n') + '\n';
+      return new Response(body, { status: 200, headers: { 'Content-Type': json ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8' } });
+    }
+  }
+  if (!(await deleteObject(c.env, path.account, path.container, path.object))) throw notFound(NOT_FOUND);
+  return new Response(null, { status: 204 });
+}
+
+export const objectRoutes: Record<string, (c: C, path: Target) => Promise<Response>> = {
+  GET: get, HEAD: get, PUT: put, POST: post, DELETE: remove, COPY: copyMethod,
+};
+
