@@ -126,9 +126,18 @@ export async function bootstrap(d1: D1Database, opts: BootstrapOptions) {
 }
 
 /** Runs the bootstrap unless the default domain already exists (a hosted cloud's first request). */
-export async function bootstrapOnce(d1: D1Database, publicUrl: string, adminPassword: string, demoPassword?: string) {
+export async function bootstrapOnce(
+  d1: D1Database,
+  publicUrl: string,
+  passwords: { admin: string; demo?: string; glance?: string },
+) {
   const db = database(d1);
   if (await db.select({ id: domains.id }).from(domains).where(eq(domains.id, 'default')).get()) return;
-  const demo = demoPassword ?? crypto.randomUUID();
-  await bootstrap(d1, { publicUrl, adminPassword, demoPassword: demo, resetPasswords: false });
+  await bootstrap(d1, {
+    publicUrl,
+    adminPassword: passwords.admin,
+    demoPassword: passwords.demo ?? crypto.randomUUID(),
+    servicePasswords: passwords.glance ? { glance: passwords.glance } : {},
+    resetPasswords: false,
+  });
 }

@@ -30,7 +30,11 @@ app.notFound(onNotFound('keystone'));
 let bootstrapped = false;
 app.use('*', async (c, next) => {
   if (!bootstrapped && c.env.BOOTSTRAP_ADMIN_PASSWORD) {
-    await bootstrapOnce(c.env.DB, new URL(c.req.url).origin, c.env.BOOTSTRAP_ADMIN_PASSWORD, c.env.BOOTSTRAP_DEMO_PASSWORD);
+    await bootstrapOnce(c.env.DB, new URL(c.req.url).origin, {
+      admin: c.env.BOOTSTRAP_ADMIN_PASSWORD,
+      demo: c.env.BOOTSTRAP_DEMO_PASSWORD,
+      glance: c.env.BOOTSTRAP_GLANCE_PASSWORD,
+    });
   }
   bootstrapped = true;
   await next();
