@@ -116,9 +116,13 @@ async function download(url: string, file: string, headers: Record<string, strin
  * workerd that only reads a request body, only puts it into local R2, or only streams it
  * back. Swift cannot be faster than these on this machine.
  */
-async function runtimeCeiling(file: string): Promise<{ read: number; put: number; get: number }> {
+async function runtimeCeiling(file: string, work: string): Promise<{ read: number; put: number; get: number; smallPut: number; smallGet: number }> {
   const script = `export default { async fetch(req, env) {
     const path = new URL(req.url).pathname;
+    if (path.startsWith('/small/')) {
+      if (req.method === 'PUT') { await env.B.put(path, await req.arrayBuffer()); return new Response('ok', { status: 201 }); }
+      return new Response((await env.B.get('/small/0')).body);
+    }
     if (path === '/read') { const r = req.body.getReader(); while (!(await r.read()).done); return new Response('ok'); }
     if (path === '/put') {
       const f = new FixedLengthStream(Number(req.headers.get('content-length')));
@@ -138,7 +142,16 @@ async function runtimeCeiling(file: string): Promise<{ read: number; put: number
     const read = (await curl(['-T', file, `${base}/read`])).mbps;
     const put = (await curl(['-T', file, `${base}/put`])).mbps;
     const get = (await curl([`${base}/get`])).mbps;
-    return { read, put, get };
+    const rate = async (sc: Scenario) => {
+      await wrk(sc, 16, 1, work);
+      const r = await wrk(sc, 16, DURATION, work);
+      return r.requests / (r.duration_us / 1e6);
+    };
+    const small = new Uint8Array(randomBytes(4096));
+    const smallPut = await rate({ name: 'put', method: 'PUT', url: `${base}/small/`, headers: {}, body: small, expect: 201, paths: 'unique' });
+    await fetch(`${base}/small/0`, { method: 'PUT', body: small });
+    const smallGet = await rate({ name: 'get', method: 'GET', url: `${base}/small/0`, headers: {}, expect: 200 });
+    return { read, put, get, smallPut, smallGet };
   } finally {
     await mf.dispose();
     rmSync(persist, { recursive: true, force: true });
@@ -193,7 +206,7 @@ async function main() {
     const objFile = join(work, 'object.bin');
     const objMd5 = makeFile(objFile, OBJECT_MIB);
     const objDisk = diskCopyMBps(objFile, join(work, 'copy.bin'));
-    const ceiling = await runtimeCeiling(objFile);
+    const ceiling = await runtimeCeiling(objFile, work);
     const objUp = await upload(`${account}/${container}/large`, objFile, h);
     const objDown = await download(`${account}/${container}/large`, join(work, 'object.out'), h);
     rmSync(join(work, 'object.out'));
@@ -248,7 +261,11 @@ async function main() {
       what, r.status, fmt(r.mbps, 1), fmt(disk, 1), ratio(r.mbps, disk), '>= 70 %', verdict(ok && r.mbps >= 0.7 * disk),
     ];
     console.log(`
-${table('a) Small objects, wrk, keep-alive', ['request', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'target', ''], rows)}
+${table('a) Small objects, wrk, keep-alive', ['request', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'target', ''], [
+  ...rows,
+  ['runtime ceiling: bare Worker, R2 put of 4 KiB', 16, fmt(ceiling.smallPut, 1), '', '', '', '', ''],
+  ['runtime ceiling: bare Worker, R2 get of 4 KiB', 16, fmt(ceiling.smallGet, 1), '', '', '', '', ''],
+])}
 
 ${table('b) Listing a large container, wrk at concurrency 1', ['request', 'req/s', 'p50 ms', 'p99 ms'], listingRows)}
 

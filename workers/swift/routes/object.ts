@@ -7,8 +7,8 @@ import type { SwiftEnv } from '../env';
 import { deleteAtOf, objectMetadata, swiftTimestamp, httpDate } from '../headers';
 import { buildSloManifest, deleteSlo, parseDloManifest } from '../large-objects';
 import { parseObjectRef, type SwiftPath } from '../names';
-import { OBJECT_HEADERS, objectResponse, sourceOf, streamOf } from '../object-read';
-import { accountStub, deleteObject, headObject, objectKey, writeData } from '../storage';
+import { OBJECT_HEADERS, objectHeaders, objectResponse, sourceOf, streamOf } from '../object-read';
+import { accountStub, deleteObject, getObject, headObject, objectKey, writeData } from '../storage';
 import { guessContentType } from '../content-types';
 import { NOT_FOUND } from './container';
 
@@ -17,8 +17,31 @@ type Target = SwiftPath & { container: string; object: string };
 
 const TRUE = new Set(['true', '1', 'yes', 'on', 't', 'y']);
 
+/** A GET that asks for the whole object with no preconditions: one R2 read serves it. */
+function isPlainGet(c: C): boolean {
+  const h = c.req.raw.headers;
+  return (
+    c.req.method === 'GET' &&
+    c.req.query('multipart-manifest') === undefined &&
+    !h.has('Range') && !h.has('If-Match') && !h.has('If-None-Match') && !h.has('If-Modified-Since') && !h.has('If-Unmodified-Since')
+  );
+}
+
 async function get(c: C, path: Target): Promise<Response> {
   await authorizeSwift(c, 'object:read', path);
+  if (isPlainGet(c)) {
+    const found = await getObject(c.env, path.account, path.container, path.object);
+    if (!found) throw notFound(NOT_FOUND);
+    const { stored, body } = found;
+    if (!stored.custom['x-static-large-object'] && !stored.custom['x-object-manifest']) {
+      return new Response(body, {
+        status: 200,
+        headers: { ...objectHeaders(stored), ETag: stored.etag, 'Content-Length': String(stored.size) },
+      });
+    }
+    // A manifest reads as its segments: the general path below assembles them.
+    await body.cancel();
+  }
   const stored = await headObject(c.env, path.account, path.container, path.object);
   if (!stored) throw notFound(NOT_FOUND);
   return objectResponse(c, path.account, path.container, path.object, stored);
