@@ -16,6 +16,7 @@ type C = Context<SwiftEnv>;
 type Target = SwiftPath & { container: string; object: string };
 
 const TRUE = new Set(['true', '1', 'yes', 'on', 't', 'y']);
+const SMALL_BODY = 64 * 1024;
 
 /** A GET that asks for the whole object with no preconditions: one R2 read serves it. */
 function isPlainGet(c: C): boolean {
@@ -86,7 +87,9 @@ async function store(
   listing?: { bytes: number; etag: string },
 ): Promise<{ etag: string; bytes: number }> {
   const stub = accountStub(c.env, path.account);
-  if (!(await stub.getContainer(path.container))) {
+  // Before streaming a large or unknown-length body, make sure it has somewhere to go;
+  // a small one is written straight away (recordObject checks again and cleans up).
+  if ((length === null || length > SMALL_BODY) && !(await stub.getContainer(path.container))) {
     await body?.cancel();
     throw notFound(NOT_FOUND);
   }
