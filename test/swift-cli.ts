@@ -6,27 +6,38 @@ import { passwordToken, type CliResult } from './cli';
 
 export type SwiftUser = 'admin' | 'demo';
 
-/** Runs `swift ARGS` as a user of the test cloud (admin by default). A missing CLI is an error. */
-export function swift(args: string[], opts: { user?: SwiftUser; cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const cloud = inject('cloud');
-  const user = opts.user ?? 'admin';
+/** Who runs the CLI: a Keystone v3 password login. */
+export interface SwiftLogin {
+  name: string;
+  password: string;
+  project: string;
+}
+
+/** Runs `swift ARGS` with a given login. A missing CLI is an error, never a skip. */
+export function swiftAs(args: string[], login: SwiftLogin, cwd?: string, extraEnv: Record<string, string> = {}): Promise<CliResult> {
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
-    OS_AUTH_URL: cloud.authUrl,
-    OS_USERNAME: user,
-    OS_PASSWORD: cloud.passwords[user],
-    OS_PROJECT_NAME: user,
+    OS_AUTH_URL: inject('cloud').authUrl,
+    OS_USERNAME: login.name,
+    OS_PASSWORD: login.password,
+    OS_PROJECT_NAME: login.project,
     OS_USER_DOMAIN_NAME: 'Default',
     OS_PROJECT_DOMAIN_NAME: 'Default',
     OS_IDENTITY_API_VERSION: '3',
-    ...opts.env,
+    ...extraEnv,
   };
   return new Promise((ok, fail) => {
-    execFile('swift', args, { env, cwd: opts.cwd, timeout: 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile('swift', args, { env, cwd, timeout: 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return fail(err);
       ok({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
     });
   });
+}
+
+/** Runs `swift ARGS` as a user of the test cloud (admin by default). */
+export function swift(args: string[], opts: { user?: SwiftUser; cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const user = opts.user ?? 'admin';
+  return swiftAs(args, { name: user, password: inject('cloud').passwords[user], project: user }, opts.cwd, opts.env);
 }
 
 /** Runs a swift command that must succeed; returns its standard output. */

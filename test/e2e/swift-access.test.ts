@@ -1,35 +1,14 @@
 // Who may reach Swift objects: keystoneauth's roles, container ACLs and temp URLs, driven
 // through the real `swift` CLI (python3-swiftclient) and plain HTTP.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { api, fetchRetrying, openstackOk, passwordToken, type CliResult } from '../cli';
+import { api, fetchRetrying, openstackOk, passwordToken } from '../cli';
+import { swiftAs as swift } from '../swift-cli';
 
 const suffix = () => Math.random().toString(36).slice(2, 8);
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
-
-/** Runs `swift ARGS` as a user of the test cloud (Keystone v3 password login). */
-function swift(args: string[], user: { name: string; password: string; project: string }, cwd?: string): Promise<CliResult> {
-  const env = {
-    ...process.env,
-    OS_AUTH_URL: inject('cloud').authUrl,
-    OS_AUTH_VERSION: '3',
-    OS_IDENTITY_API_VERSION: '3',
-    OS_USERNAME: user.name,
-    OS_PASSWORD: user.password,
-    OS_PROJECT_NAME: user.project,
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-  };
-  return new Promise((ok, fail) => {
-    execFile('swift', args, { env, cwd, timeout: 90_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return fail(err);
-      ok({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
-    });
-  });
-}
 
 async function swiftOk(args: string[], user: Parameters<typeof swift>[1], cwd?: string): Promise<string> {
   const r = await swift(args, user, cwd);

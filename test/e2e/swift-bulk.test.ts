@@ -1,30 +1,10 @@
 // Bulk delete (POST /v1/<account>?bulk-delete) over HTTP, and `swift delete` of a
 // container with many objects, which the CLI does by bulk delete when /info offers it.
-import { execFile } from 'node:child_process';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { api, passwordToken, type CliResult } from '../cli';
+import { api, passwordToken } from '../cli';
+import { swiftAs as swift } from '../swift-cli';
 
 const suffix = () => Math.random().toString(36).slice(2, 8);
-
-function swift(args: string[], user: { name: string; password: string; project: string }): Promise<CliResult> {
-  const env = {
-    ...process.env,
-    OS_AUTH_URL: inject('cloud').authUrl,
-    OS_AUTH_VERSION: '3',
-    OS_IDENTITY_API_VERSION: '3',
-    OS_USERNAME: user.name,
-    OS_PASSWORD: user.password,
-    OS_PROJECT_NAME: user.project,
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-  };
-  return new Promise((ok, fail) => {
-    execFile('swift', args, { env, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return fail(err);
-      ok({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
-    });
-  });
-}
 
 let token = '';
 let demoToken = '';
