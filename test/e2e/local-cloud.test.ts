@@ -66,7 +66,7 @@ describe('the local cloud', () => {
   });
 
   it('rejects a token once it has expired, and runs beside another cloud', async () => {
-    const short = await start({ env: { FLARESTACK_TOKEN_EXPIRATION: '2', FLARESTACK_DEMO_PASSWORD: 'short-demo-pw' } });
+    const short = await start({ env: { FLARESTACK_TOKEN_EXPIRATION: '5', FLARESTACK_DEMO_PASSWORD: 'short-demo-pw' } });
     const other = await start();
     expect(other.port).not.toBe(short.port);
     expect(readFileSync(other.cloudsYaml, 'utf8')).toContain(`${other.url}/identity/v3`);
@@ -76,7 +76,7 @@ describe('the local cloud', () => {
     expect((await get(short, '/identity/v3/auth/tokens', tok)).status).toBe(200);
     // A token of one cloud means nothing to the other: each has its own keys.
     expect((await get(other, '/identity/v3/auth/tokens', tok)).status).toBe(401);
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, 5500));
     const expired = await get(short, '/identity/v3/auth/tokens', tok);
     expect(expired.status).toBe(401);
     expect(((await expired.json()) as { error: { code: number } }).error.code).toBe(401);

@@ -277,11 +277,12 @@ describe('Swift objects', () => {
   });
 
   it('expires objects after X-Delete-After: 404 and gone from the listing', async () => {
-    const put = await sw('PUT', `/${c}/ephemeral`, { body: 'soon gone', headers: { 'X-Delete-After': '2' } });
+    // Seconds enough that a loaded machine still sees the object before it expires.
+    const put = await sw('PUT', `/${c}/ephemeral`, { body: 'soon gone', headers: { 'X-Delete-After': '5' } });
     expect(put.status).toBe(201);
     const head = await sw('HEAD', `/${c}/ephemeral`);
     expect(Number(head.headers.get('X-Delete-At'))).toBeGreaterThan(Date.now() / 1000);
-    await new Promise((ok) => setTimeout(ok, 3000));
+    await new Promise((ok) => setTimeout(ok, 6000));
     expect((await sw('GET', `/${c}/ephemeral`)).status).toBe(404);
     expect((await sw('GET', `/${c}?prefix=ephemeral`)).status).toBe(204);
     expect((await sw('PUT', `/${c}/past`, { body: 'x', headers: { 'X-Delete-At': '1000' } })).status).toBe(400);
