@@ -69,7 +69,16 @@ export function errorBody(style: ErrorStyle, status: number, message: string): u
 
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-// Swift answers errors as short HTML pages, not JSON; the other services as JSON.
+/** An error response in a service's shape: Swift's is a short HTML page, the others JSON. */
+export function errorResponse(style: ErrorStyle, status: number, message: string, headers: Record<string, string> = {}): Response {
+  const body = errorBody(style, status, message);
+  if (typeof body === 'string') {
+    return new Response(body, { status, headers: { ...headers, 'Content-Type': 'text/html; charset=UTF-8' } });
+  }
+  return Response.json(body, { status, headers });
+}
+
+// Through the context, so headers set on it (WWW-Authenticate) go out too.
 function render(c: Context, style: ErrorStyle, status: ContentfulStatusCode, message: string): Response {
   const body = errorBody(style, status, message);
   if (typeof body === 'string') return c.body(body, status, { 'Content-Type': 'text/html; charset=UTF-8' });

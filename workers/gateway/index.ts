@@ -1,7 +1,7 @@
 // The public endpoint. It only routes: each path prefix goes to its service's Worker
 // over a service binding, with the request untouched.
 import { Hono } from 'hono';
-import { errorBody, type ErrorStyle } from '../../lib/errors';
+import { errorResponse, type ErrorStyle } from '../../lib/errors';
 
 export interface Env {
   KEYSTONE: Fetcher;
@@ -30,8 +30,7 @@ for (const route of ROUTES) {
   const handler = (c: { env: Env; req: { raw: Request } }) => {
     const target = c.env[route.binding];
     if (target) return target.fetch(c.req.raw);
-    const body = errorBody(route.style, 501, `The ${route.service} API is not implemented yet.`);
-    return Response.json(body, { status: 501 });
+    return errorResponse(route.style, 501, `The ${route.service} API is not implemented yet.`);
   };
   app.all(route.prefix, handler);
   app.all(`${route.prefix}/*`, handler);
