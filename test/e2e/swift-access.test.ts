@@ -293,3 +293,33 @@ describe('roles', () => {
     expect((await api('GET', storagePath(), { token: 'not-a-token' })).status).toBe(401);
   });
 });
+
+describe('large objects read their segments as the reader', () => {
+  it('refuses a public manifest whose segments sit in a private container', async () => {
+    const segments = `seg-${suffix()}`;
+    const shelf = `shelf-${suffix()}`;
+    await containerWith(segments, 'part/1', 'secret-');
+    await api('PUT', `${storagePath()}/${segments}/part/2`, { token: adminToken, raw: 'data' });
+    await containerWith(shelf);
+    const dlo = await api('PUT', `${storagePath()}/${shelf}/dlo`, {
+      token: adminToken, raw: '', headers: { 'X-Object-Manifest': `${segments}/part/` },
+    });
+    expect(dlo.status).toBe(201);
+    const slo = await api('PUT', `${storagePath()}/${shelf}/slo?multipart-manifest=put`, {
+      token: adminToken, raw: JSON.stringify([{ path: `/${segments}/part/1` }, { path: `/${segments}/part/2` }]),
+    });
+    expect(slo.status).toBe(201);
+    // The owner reads both whole.
+    expect((await api('GET', `${storagePath()}/${shelf}/dlo`, { token: adminToken })).text).toBe('secret-data');
+    expect((await api('GET', `${storagePath()}/${shelf}/slo`, { token: adminToken })).text).toBe('secret-data');
+    // Anyone may read the shelf, but not the segments' container: the manifests do not open it.
+    await api('POST', `${storagePath()}/${shelf}`, { token: adminToken, headers: { 'X-Container-Read': '.r:*' } });
+    expect((await anon('GET', `${storagePath()}/${shelf}/o.txt`)).status).toBe(200);
+    expect((await anon('GET', `${storagePath()}/${shelf}/dlo`)).status).toBe(401);
+    expect((await anon('GET', `${storagePath()}/${shelf}/slo`)).status).toBe(401);
+    // Once the segments are public too, the manifests read whole.
+    await api('POST', `${storagePath()}/${segments}`, { token: adminToken, headers: { 'X-Container-Read': '.r:*,.rlistings' } });
+    expect((await anon('GET', `${storagePath()}/${shelf}/dlo`)).text).toBe('secret-data');
+    expect((await anon('GET', `${storagePath()}/${shelf}/slo`)).text).toBe('secret-data');
+  });
+});

@@ -100,12 +100,17 @@ async function readManifest(env: Env, stored: StoredObject): Promise<StoredSegme
   return (await r.json()) as StoredSegment[];
 }
 
-export async function sloSource(env: Env, account: string, stored: StoredObject): Promise<ObjectSource> {
+/** Checks that the reader may read the segments in these containers (throws 401/403). */
+export type SegmentCheck = (containers: string[]) => Promise<void>;
+
+export async function sloSource(env: Env, account: string, stored: StoredObject, check: SegmentCheck): Promise<ObjectSource> {
   const manifest = await readManifest(env, stored);
-  const segments = await Promise.all(manifest.map(async (s) => {
-    const { container, object } = parseObjectRef(s.name, 'segment');
-    return { key: await objectKey(account, container, object), bytes: s.bytes };
-  }));
+  const refs = manifest.map((s) => parseObjectRef(s.name, 'segment'));
+  // Segments are read as the reader, as Swift's SLO middleware reads them by subrequest.
+  await check([...new Set(refs.map((r) => r.container))]);
+  const segments = await Promise.all(refs.map(async ({ container, object }, i) => ({
+    key: await objectKey(account, container, object), bytes: manifest[i]!.bytes,
+  })));
   return segmentedSource(env, segments, stored.custom['slo-etag'] ?? '');
 }
 
@@ -221,9 +226,10 @@ export function parseDloManifest(value: string): { container: string; prefix: st
 }
 
 export async function dloSource(
-  env: Env, account: string, self: { container: string; object: string }, manifest: string,
+  env: Env, account: string, self: { container: string; object: string }, manifest: string, check: SegmentCheck,
 ): Promise<ObjectSource> {
   const { container, prefix } = parseDloManifest(manifest);
+  await check([container]);
   const entries: (ObjectEntry | Subdir)[] = (await accountStub(env, account).listObjects(container, {
     prefix, delimiter: '', marker: '', endMarker: '', limit: SLO_LIMITS.maxDloSegments, reverse: false,
   })) ?? [];

@@ -1,6 +1,7 @@
 // Answering GET and HEAD of an object: its headers, preconditions, and its bytes
 // streamed whole, as one range (206) or as several (multipart/byteranges).
 import type { Context } from 'hono';
+import { authorizeSwift } from './access';
 import type { SwiftEnv } from './env';
 import { contentRange, parseRanges, preconditions } from './conditional';
 import { httpDate, titleCase } from './headers';
@@ -28,9 +29,18 @@ export function objectHeaders(s: StoredObject): Record<string, string> {
 export async function sourceOf(
   c: Context<SwiftEnv>, account: string, container: string, object: string, stored: StoredObject, manifestItself: boolean,
 ): Promise<ObjectSource> {
-  if (!manifestItself && stored.custom['x-static-large-object']) return sloSource(c.env, account, stored);
+  const segmentsReadable = async (containers: string[]) => {
+    for (const segments of containers) await authorizeSwift(c, 'object:read', { account, container: segments });
+  };
+  if (!manifestItself && stored.custom['x-static-large-object']) return sloSource(c.env, account, stored, segmentsReadable);
   const dlo = stored.custom['x-object-manifest'];
-  if (!manifestItself && dlo) return dloSource(c.env, account, { container, object }, dlo);
+  if (!manifestItself && dlo) {
+    const listable = async (containers: string[]) => {
+      await segmentsReadable(containers);
+      for (const segments of containers) await authorizeSwift(c, 'container:list', { account, container: segments });
+    };
+    return dloSource(c.env, account, { container, object }, dlo, listable);
+  }
   return plainSource(c.env, stored);
 }
 
