@@ -96,9 +96,9 @@ function etagMismatch(): ApiError {
 }
 
 /**
- * Streams a body into R2 at key: a known length of up to one part through
- * FixedLengthStream in one put; anything larger, or a chunked body, as a multipart
- * upload part by part. Never holds more than one part. Returns the MD5 etag and the size.
+ * Streams a body into R2 at key: a known length through FixedLengthStream in one put;
+ * a chunked body as a multipart upload, part by part. Never holds more than one part.
+ * Returns the MD5 etag and the size.
  */
 export async function writeData(
   env: Env, key: string, body: ReadableStream<Uint8Array> | null, length: number | null, opts: WriteOptions,
@@ -108,9 +108,10 @@ export async function writeData(
   if (length !== null && length > LIMITS.maxFileSize) throw new ApiError(413, 'Your request is too large.');
   if (length === 0 || (length === null && body === null)) return putWhole(env, key, new Uint8Array(0), opts, clientEtag);
   if (body === null) throw badRequest('Request body shorter than Content-Length');
-  if (length === null || length > PART_SIZE) return writeParts(env, key, body, length, opts, clientEtag);
+  if (length === null) return writeChunked(env, key, body, opts, clientEtag);
 
-  // R2 computes the MD5 itself (and checks the client's): no hashing in JS on this path.
+  // R2 computes the MD5 itself (and checks the client's): no hashing in JS on this path,
+  // which halves the CPU and the garbage a large upload makes.
   const fixed = new FixedLengthStream(length);
   const piping = body.pipeTo(fixed.writable);
   const [put, piped] = await Promise.allSettled([
@@ -143,84 +144,39 @@ async function putWhole(env: Env, key: string, data: Uint8Array, opts: WriteOpti
   return { etag, bytes: data.byteLength };
 }
 
-/**
- * Reads a body one part at a time into a single buffer that every part reuses. A byte
- * stream (a request body) fills it natively with BYOB readAtLeast, one call a part, rather
- * than in the 4 KiB chunks a default reader yields; any other stream is copied in. Making
- * no new buffers keeps a large upload's memory flat: workerd's RSS grows with what JS
- * allocates, and a 1 GiB upload through one put grew it by ~200 MB.
- */
-class PartReader {
-  private buffer = new ArrayBuffer(PART_SIZE);
-  private byob: ReadableStreamBYOBReader | null = null;
-  private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
-  private carry: Uint8Array | null = null;
-  ended = false;
-
-  constructor(body: ReadableStream<Uint8Array>) {
-    try {
-      this.byob = body.getReader({ mode: 'byob' });
-    } catch {
-      this.reader = body.getReader();
-    }
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
   }
-
-  /** Up to `size` bytes, fewer only at the end; valid until the next call. */
-  async next(size = PART_SIZE): Promise<Uint8Array> {
-    let got = 0;
-    while (got < size && !this.ended) {
-      if (this.byob) {
-        const r = await this.byob.readAtLeast(size - got, new Uint8Array(this.buffer, got, size - got));
-        if (r.value) {
-          this.buffer = r.value.buffer;
-          got += r.value.byteLength;
-        }
-        if (r.done) this.ended = true;
-        continue;
-      }
-      let chunk = this.carry;
-      this.carry = null;
-      if (!chunk) {
-        const r = await this.reader!.read();
-        if (r.done) {
-          this.ended = true;
-          break;
-        }
-        chunk = r.value;
-      }
-      if (chunk.byteLength > size - got) {
-        this.carry = chunk.subarray(size - got);
-        chunk = chunk.subarray(0, size - got);
-      }
-      new Uint8Array(this.buffer, got, chunk.byteLength).set(chunk);
-      got += chunk.byteLength;
-    }
-    return new Uint8Array(this.buffer, 0, got);
-  }
-
-  /** True when the body has more bytes (consumes one). */
-  async more(): Promise<boolean> {
-    if (this.ended && !this.carry) return false;
-    return (await this.next(1)).byteLength > 0;
-  }
-
-  cancel() {
-    return (this.byob ?? this.reader)!.cancel().catch(() => undefined);
-  }
+  return out;
 }
 
-/**
- * A multipart upload, one part buffered at a time, the MD5 computed on the way
- * (crypto.DigestStream) and kept in the listing. A known length must be met exactly.
- */
-async function writeParts(
-  env: Env, key: string, body: ReadableStream<Uint8Array>, length: number | null, opts: WriteOptions, clientEtag?: string,
-) {
-  const reader = new PartReader(body);
-  const short = () => new ApiError(400, 'The request body did not match its Content-Length.');
-  let part = await reader.next(length === null ? PART_SIZE : Math.min(PART_SIZE, length));
-  if (length !== null && part.byteLength < Math.min(PART_SIZE, length)) throw short();
-  if (length === null && reader.ended) return putWhole(env, key, part, opts, clientEtag);
+async function writeChunked(env: Env, key: string, body: ReadableStream<Uint8Array>, opts: WriteOptions, clientEtag?: string) {
+  const reader = body.getReader();
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let done = false;
+  const fill = async () => {
+    while (!done && pendingBytes < PART_SIZE) {
+      const next = await reader.read();
+      if (next.done) done = true;
+      else if (next.value.byteLength) pending.push(next.value), (pendingBytes += next.value.byteLength);
+    }
+  };
+  /** Takes up to PART_SIZE bytes off the front of what is pending. */
+  const take = (): Uint8Array => {
+    const all = concat(pending, pendingBytes);
+    const part = all.subarray(0, Math.min(PART_SIZE, all.byteLength));
+    const rest = all.subarray(part.byteLength);
+    pending = rest.byteLength ? [rest] : [];
+    pendingBytes = rest.byteLength;
+    return part;
+  };
+  await fill();
+  if (done && pendingBytes <= PART_SIZE) return putWhole(env, key, take(), opts, clientEtag);
 
   const upload = await env.OBJECTS.createMultipartUpload(key, {
     httpMetadata: { contentType: opts.contentType },
@@ -231,24 +187,20 @@ async function writeParts(
   const parts: R2UploadedPart[] = [];
   let bytes = 0;
   try {
-    while (part.byteLength > 0) {
+    while (pendingBytes > 0) {
+      const part = take();
       await digestWriter.write(part);
       bytes += part.byteLength;
       if (bytes > LIMITS.maxFileSize) throw new ApiError(413, 'Your request is too large.');
       parts.push(await upload.uploadPart(parts.length + 1, part));
-      if (length !== null && bytes === length) break;
-      const want = length === null ? PART_SIZE : Math.min(PART_SIZE, length - bytes);
-      part = await reader.next(want);
-      if (length !== null && part.byteLength < want) throw short();
+      await fill();
     }
-    if (length !== null && (await reader.more())) throw short();
     await digestWriter.close();
     const etag = hex(await digest.digest);
     if (clientEtag && clientEtag !== etag) throw etagMismatch();
     await upload.complete(parts);
     return { etag, bytes };
   } catch (err) {
-    await reader.cancel();
     await upload.abort().catch(() => undefined);
     throw err instanceof ApiError ? err : writeFailure(err);
   }
