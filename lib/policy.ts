@@ -148,3 +148,24 @@ export class Enforcer {
     }
   }
 }
+
+/** What a policy check reads off a request: the service's bindings and the caller. */
+export interface PolicyContext {
+  env: { POLICY_OVERRIDES?: string };
+  var: { auth: AuthContext };
+}
+
+/**
+ * A service's policy: its default rules, overridden by the POLICY_OVERRIDES binding (a
+ * policy.json-style object), built once per isolate.
+ */
+export function servicePolicy(defaults: PolicyRule[]) {
+  let enforcer: Enforcer | null = null;
+  const of = (c: PolicyContext) =>
+    (enforcer ??= new Enforcer(defaults, c.env.POLICY_OVERRIDES ? (JSON.parse(c.env.POLICY_OVERRIDES) as Record<string, string>) : {}));
+  return {
+    /** Throws 403 unless the caller passes the named rule against the target. */
+    authorize: (c: PolicyContext, name: string, target: Target = {}): void => of(c).authorize(name, c.var.auth, target),
+    allowed: (c: PolicyContext, name: string, target: Target = {}): boolean => of(c).enforce(name, credentialsOf(c.var.auth), target),
+  };
+}

@@ -3,9 +3,7 @@
 // Glance's database layer does): these rules decide what a caller may do to them.
 // Targets: project_id (the image owner), member_id (the caller's project when it is a
 // member of the image), visibility.
-import type { Context } from 'hono';
-import { credentialsOf, Enforcer, type PolicyRule, type Target } from '../../lib/policy';
-import type { GlanceEnv } from './env';
+import { servicePolicy, type PolicyContext, type PolicyRule } from '../../lib/policy';
 
 const ADMIN = 'role:admin';
 const PROJECT_MEMBER = `${ADMIN} or (role:member and project_id:%(project_id)s)`;
@@ -38,20 +36,6 @@ export const glancePolicies: PolicyRule[] = [
   rule('stores_info_detail', ADMIN, 'Show store details.', 'GET', '/v2/info/stores/detail'),
 ];
 
-let enforcer: Enforcer | null = null;
+export const { authorize, allowed } = servicePolicy(glancePolicies);
 
-function instance(c: Context<GlanceEnv>): Enforcer {
-  enforcer ??= new Enforcer(glancePolicies, c.env.POLICY_OVERRIDES ? JSON.parse(c.env.POLICY_OVERRIDES) : {});
-  return enforcer;
-}
-
-/** Throws 403 unless the caller passes the named rule against the target. */
-export function authorize(c: Context<GlanceEnv>, name: string, target: Target = {}): void {
-  instance(c).authorize(name, c.var.auth, target);
-}
-
-export function allowed(c: Context<GlanceEnv>, name: string, target: Target = {}): boolean {
-  return instance(c).enforce(name, credentialsOf(c.var.auth), target);
-}
-
-export const isAdmin = (c: Context<GlanceEnv>) => allowed(c, 'context_is_admin');
+export const isAdmin = (c: PolicyContext) => allowed(c, 'context_is_admin');

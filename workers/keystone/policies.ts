@@ -1,9 +1,7 @@
 // Keystone's default policy rules, named as upstream names them so policy files carry
 // over. Admin manages everything; a system reader reads everything; a user reads itself
 // and the projects it belongs to, and manages its own application credentials.
-import type { Context } from 'hono';
-import { Enforcer, type PolicyRule, type Target } from '../../lib/policy';
-import type { KeystoneEnv } from './env';
+import { servicePolicy, type PolicyRule } from '../../lib/policy';
 
 const ADMIN = 'rule:admin_required';
 const READER = 'rule:admin_or_system_reader';
@@ -78,10 +76,4 @@ export const keystonePolicies: PolicyRule[] = [
   { name: 'identity:delete_application_credential', checkStr: `${ADMIN} or ${SELF}`, description: 'Delete an application credential.', operations: [{ method: 'DELETE', path: '/v3/users/{user_id}/application_credentials/{id}' }] },
 ];
 
-let enforcer: Enforcer | null = null;
-
-/** Throws 403 unless the caller passes the named rule against the target. */
-export function authorize(c: Context<KeystoneEnv>, name: string, target: Target = {}): void {
-  enforcer ??= new Enforcer(keystonePolicies, c.env.POLICY_OVERRIDES ? JSON.parse(c.env.POLICY_OVERRIDES) : {});
-  enforcer.authorize(name, c.var.auth, target);
-}
+export const { authorize } = servicePolicy(keystonePolicies);

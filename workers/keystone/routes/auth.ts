@@ -1,6 +1,6 @@
 // /v3/auth: token issue, validation, revocation, and what a token may be rescoped to.
 import { and, eq, inArray } from 'drizzle-orm';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { authToken, revocations, validateToken } from '../../../lib/auth';
 import { ApiError, forbidden } from '../../../lib/errors';
 import { jsonBody } from '../../../lib/validation';
@@ -24,7 +24,7 @@ auth.post('/tokens', async (c) => {
 // Everything below needs the caller's own token.
 auth.use('*', authToken());
 
-async function subject(c: Parameters<typeof authorize>[0], rule: string) {
+async function subject(c: Context<KeystoneEnv>, rule: string) {
   const token = c.req.header('X-Subject-Token');
   if (!token) throw new ApiError(400, 'X-Subject-Token is required.');
   const caller = c.var.auth;
@@ -57,7 +57,7 @@ auth.get('/catalog', async (c) => {
 });
 
 /** Targets of a type on which the caller's user holds a role, directly, through a group or inherited. */
-async function targetsWithRoles(c: Parameters<typeof authorize>[0], type: 'project' | 'domain') {
+async function targetsWithRoles(c: Context<KeystoneEnv>, type: 'project' | 'domain') {
   const db = database(c.env.DB);
   const userId = c.var.auth.userId;
   const groups = await groupIdsOf(db, userId);
