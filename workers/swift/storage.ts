@@ -144,39 +144,48 @@ async function putWhole(env: Env, key: string, data: Uint8Array, opts: WriteOpti
   return { etag, bytes: data.byteLength };
 }
 
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
+/**
+ * Reads a body part by part into two part-sized buffers used in turn. A part's bytes are
+ * copied once, into memory that is reused: the body's thousands of small chunks leave no
+ * garbage behind (workerd grows by ~80 MB per GiB this way, by ~200 MB with fresh buffers).
+ */
+class PartReader {
+  private buffers = [new ArrayBuffer(PART_SIZE), new ArrayBuffer(PART_SIZE)];
+  private turn = 0;
+  private ended = false;
+  private readonly reader: ReadableStreamBYOBReader;
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    this.reader = body.getReader({ mode: 'byob' });
   }
-  return out;
+
+  /** The next part: PART_SIZE bytes, fewer only at the end. Valid until the call after next. */
+  async next(): Promise<Uint8Array> {
+    let buffer = this.buffers[this.turn]!;
+    let got = 0;
+    while (got < PART_SIZE && !this.ended) {
+      // A BYOB read takes the buffer over and hands it back in the view it returns.
+      const r = await this.reader.readAtLeast(PART_SIZE - got, new Uint8Array(buffer, got, PART_SIZE - got));
+      if (r.value) {
+        buffer = r.value.buffer as ArrayBuffer;
+        got += r.value.byteLength;
+      } else {
+        buffer = new ArrayBuffer(PART_SIZE);
+      }
+      if (r.done) this.ended = true;
+    }
+    this.buffers[this.turn] = buffer;
+    this.turn ^= 1;
+    return new Uint8Array(buffer, 0, got);
+  }
 }
 
 async function writeChunked(env: Env, key: string, body: ReadableStream<Uint8Array>, opts: WriteOptions, clientEtag?: string) {
-  const reader = body.getReader();
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  let done = false;
-  const fill = async () => {
-    while (!done && pendingBytes < PART_SIZE) {
-      const next = await reader.read();
-      if (next.done) done = true;
-      else if (next.value.byteLength) pending.push(next.value), (pendingBytes += next.value.byteLength);
-    }
-  };
-  /** Takes up to PART_SIZE bytes off the front of what is pending. */
-  const take = (): Uint8Array => {
-    const all = concat(pending, pendingBytes);
-    const part = all.subarray(0, Math.min(PART_SIZE, all.byteLength));
-    const rest = all.subarray(part.byteLength);
-    pending = rest.byteLength ? [rest] : [];
-    pendingBytes = rest.byteLength;
-    return part;
-  };
-  await fill();
-  if (done && pendingBytes <= PART_SIZE) return putWhole(env, key, take(), opts, clientEtag);
+  const reader = new PartReader(body);
+  const after = async (part: Uint8Array) => (part.byteLength === PART_SIZE ? reader.next() : new Uint8Array(0));
+  let part = await reader.next();
+  let next = await after(part);
+  if (next.byteLength === 0) return putWhole(env, key, part, opts, clientEtag);
 
   const upload = await env.OBJECTS.createMultipartUpload(key, {
     httpMetadata: { contentType: opts.contentType },
@@ -187,13 +196,13 @@ async function writeChunked(env: Env, key: string, body: ReadableStream<Uint8Arr
   const parts: R2UploadedPart[] = [];
   let bytes = 0;
   try {
-    while (pendingBytes > 0) {
-      const part = take();
+    while (part.byteLength > 0) {
       await digestWriter.write(part);
       bytes += part.byteLength;
       if (bytes > LIMITS.maxFileSize) throw new ApiError(413, 'Your request is too large.');
       parts.push(await upload.uploadPart(parts.length + 1, part));
-      await fill();
+      part = next;
+      next = await after(part);
     }
     await digestWriter.close();
     const etag = hex(await digest.digest);
