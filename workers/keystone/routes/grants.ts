@@ -99,23 +99,25 @@ function register(base: string, target: TargetType, actor: ActorType, inherited:
   });
 
   // HEAD is served by this handler too (Hono answers HEAD with GET): both are a 204 check.
-  grants.get(one, async (c) => {
-    authorize(c, rule('check', names));
+  /** The grant the path names, 404 unless the role is assigned there. */
+  const existing = async (c: C) => {
     const { db, grant } = await resolve(c, target, actor, inherited);
     const role = await findRole(db, c.req.param('role_id')!);
     if (!(await db.select().from(assignments).where(where(grant, role.id)).get())) {
       throw notFound(`Could not find role assignment with role: ${role.id}, ${actor}: ${grant.actor.id}, ${target}: ${grant.target.id}.`);
     }
+    return { db, grant, role };
+  };
+
+  grants.get(one, async (c) => {
+    authorize(c, rule('check', names));
+    await existing(c);
     return c.body(null, 204);
   });
 
   grants.delete(one, async (c) => {
     authorize(c, rule('revoke', names));
-    const { db, grant } = await resolve(c, target, actor, inherited);
-    const role = await findRole(db, c.req.param('role_id')!);
-    if (!(await db.select().from(assignments).where(where(grant, role.id)).get())) {
-      throw notFound(`Could not find role assignment with role: ${role.id}, ${actor}: ${grant.actor.id}, ${target}: ${grant.target.id}.`);
-    }
+    const { db, grant, role } = await existing(c);
     await db.delete(assignments).where(where(grant, role.id));
     await revokeTokens(c, db, grant);
     return c.body(null, 204);
