@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['lib/**/*.test.ts', 'workers/**/*.test.ts', 'durable-objects/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: ['lib/**/*.test.ts', 'workers/**/*.test.ts', 'durable-objects/**/*.test.ts', 'scripts/**/*.test.ts', 'connector/**/*.test.ts'],
           environment: 'node',
         },
       },

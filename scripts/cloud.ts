@@ -28,6 +28,10 @@ export interface CloudOptions {
   demoPassword?: string;
   /** Token lifetime in seconds. */
   tokenExpiration?: number;
+  /** Seconds without a heartbeat before a compute host counts as down. */
+  serviceDownTime?: number;
+  /** How often connectors send a heartbeat (ms). */
+  heartbeatIntervalMs?: number;
 }
 
 export interface Cloud {
@@ -37,7 +41,26 @@ export interface Cloud {
   cloudsYaml: string;
   passwords: { admin: string; demo: string };
   readyMs: number;
+  /** A fresh admin token (project admin), for the launcher's own API calls. */
+  adminToken(): Promise<string>;
   dispose(): Promise<void>;
+}
+
+async function passwordToken(authUrl: string, user: string, password: string, project: string): Promise<string> {
+  const res = await fetch(`${authUrl}/auth/tokens?nocatalog`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: user, domain: { id: 'default' }, password } } },
+        scope: { project: { name: project, domain: { id: 'default' } } },
+      },
+    }),
+  });
+  await res.arrayBuffer();
+  const token = res.headers.get('X-Subject-Token');
+  if (res.status !== 201 || !token) throw new Error(`admin token: ${res.status}`);
+  return token;
 }
 
 /**
@@ -49,6 +72,7 @@ export interface Cloud {
 const WORKERS = [
   { config: 'wrangler.toml', entry: 'workers/gateway/index.ts', path: undefined },
   { config: 'workers/keystone/wrangler.toml', entry: 'workers/keystone/index.ts', path: '/identity' },
+  { config: 'workers/nova/wrangler.toml', entry: 'workers/nova/index.ts', path: '/compute' },
   { config: 'workers/glance/wrangler.toml', entry: 'workers/glance/index.ts', path: '/image' },
   { config: 'workers/swift/wrangler.toml', entry: 'workers/swift/index.ts', path: '/object-storage' },
 ];
@@ -180,6 +204,10 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       const bindings: Record<string, string> = { ...(options.bindings as Record<string, string>), TOKEN_KEYS: JSON.stringify(secrets.tokenKeys) };
       if (options.name === 'flarestack-glance') bindings.GLANCE_SERVICE_PASSWORD = secrets.glancePassword;
       if (opts.tokenExpiration) bindings.TOKEN_EXPIRATION = String(opts.tokenExpiration);
+      if (options.name === 'flarestack-nova') {
+        if (opts.serviceDownTime) bindings.SERVICE_DOWN_TIME = String(opts.serviceDownTime);
+        if (opts.heartbeatIntervalMs) bindings.HEARTBEAT_INTERVAL_MS = String(opts.heartbeatIntervalMs);
+      }
       const routes = w.path ? [`*${w.path}`, `*${w.path}/*`] : undefined;
       return { ...options, name: options.name, modules: true, modulesRoot: buildDir, scriptPath, bindings, routes };
     })),
@@ -256,6 +284,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     cloudsYaml: opts.cloudsYaml,
     passwords: { admin: secrets.adminPassword, demo: secrets.demoPassword },
     readyMs: performance.now() - t0,
+    adminToken: () => passwordToken(authUrl, 'admin', secrets.adminPassword, 'admin'),
     dispose: () => mf.dispose(),
   };
 }

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, startCloud } from './cloud';
+import { startFleet } from './fleet';
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +26,10 @@ if (values.help) {
   --clouds-yaml PATH where to write clouds.yaml (default ./clouds.yaml)
 
 Environment: FLARESTACK_ADMIN_PASSWORD, FLARESTACK_DEMO_PASSWORD set the bootstrap
-passwords; FLARESTACK_TOKEN_EXPIRATION sets the token lifetime in seconds.`);
+passwords; FLARESTACK_TOKEN_EXPIRATION sets the token lifetime in seconds;
+FLARESTACK_SERVICE_DOWN_TIME (s) and FLARESTACK_HEARTBEAT_INTERVAL_MS set when a silent
+host counts as down; FLARESTACK_FAKE_SPAWN_LATENCY_MS and FLARESTACK_FAKE_FAILURE_RATE
+shape the fake hosts.`);
   process.exit(0);
 }
 
@@ -34,7 +38,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`--port: "${values.port}" is not a port number`);
   process.exit(2);
 }
-const tokenExpiration = process.env.FLARESTACK_TOKEN_EXPIRATION ? Number(process.env.FLARESTACK_TOKEN_EXPIRATION) : undefined;
+const hosts = Number(values.hosts);
+if (!Number.isInteger(hosts) || hosts < 0 || hosts > 10_000) {
+  console.error(`--hosts: "${values.hosts}" is not a number of hosts (0 to 10000)`);
+  process.exit(2);
+}
+const envNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
+const tokenExpiration = envNumber('FLARESTACK_TOKEN_EXPIRATION');
 
 const cloud = await startCloud({
   port,
@@ -44,11 +54,22 @@ const cloud = await startCloud({
   adminPassword: process.env.FLARESTACK_ADMIN_PASSWORD || undefined,
   demoPassword: process.env.FLARESTACK_DEMO_PASSWORD || undefined,
   tokenExpiration,
+  serviceDownTime: envNumber('FLARESTACK_SERVICE_DOWN_TIME'),
+  heartbeatIntervalMs: envNumber('FLARESTACK_HEARTBEAT_INTERVAL_MS'),
+});
+const fleet = await startFleet({
+  url: cloud.url,
+  stateDir: cloud.stateDir,
+  hosts,
+  adminToken: cloud.adminToken,
+  spawnLatencyMs: envNumber('FLARESTACK_FAKE_SPAWN_LATENCY_MS'),
+  failureRate: envNumber('FLARESTACK_FAKE_FAILURE_RATE'),
 });
 
 console.log(`Flarestack is ready at ${cloud.url} (${(cloud.readyMs / 1000).toFixed(2)} s)
 
   Identity:     ${cloud.authUrl}
+  Compute:      ${fleet.hosts.length} fake host(s)${fleet.hosts.length ? `: ${fleet.hosts.slice(0, 4).join(', ')}${fleet.hosts.length > 4 ? ', ...' : ''}` : ''}
   State:        ${cloud.stateDir}
   clouds.yaml:  ${cloud.cloudsYaml}  (clouds flarestack-admin, flarestack-demo, flarestack-system-admin)
 
@@ -67,6 +88,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    cloud.dispose().finally(() => process.exit(0));
+    fleet
+      .stop()
+      .catch(() => undefined)
+      .then(() => cloud.dispose())
+      .finally(() => process.exit(0));
   });
 }

@@ -1,7 +1,9 @@
 // A Worker the local cloud runs beside the services, unreachable from outside (no route):
 // the launcher asks it once per start to apply every service's D1 migrations and run the
-// Keystone bootstrap inside workerd, as `wrangler d1 migrations apply` and keystone-manage would.
+// Keystone and Nova bootstraps inside workerd, as `wrangler d1 migrations apply`, keystone-manage
+// and DevStack's default flavors would.
 import { bootstrap, type BootstrapOptions } from '../workers/keystone/bootstrap';
+import { bootstrapNova } from '../workers/nova/bootstrap';
 
 /** One binding per service database, named after the service (KEYSTONE, GLANCE, ...). */
 type Env = Record<string, D1Database>;
@@ -46,6 +48,7 @@ export default {
       applied[binding] = await migrate(db, migrations);
     }
     await bootstrap(env.KEYSTONE!, body.bootstrap);
+    if (env.NOVA) await bootstrapNova(env.NOVA);
     return Response.json({ applied });
   },
 } satisfies ExportedHandler<Env>;

@@ -12,8 +12,11 @@ declare module 'vitest' {
   }
 }
 
+/** Compute hosts count as down after 6 s without a heartbeat, so host-failure suites finish quickly. */
+export const TEST_CLOUD_ENV = { FLARESTACK_SERVICE_DOWN_TIME: '6', FLARESTACK_HEARTBEAT_INTERVAL_MS: '1000' };
+
 export default async function setup(project: TestProject) {
-  const cloud = await startLocalCloud();
+  const cloud = await startLocalCloud({ env: TEST_CLOUD_ENV });
   const { stop, ...info } = cloud;
   project.provide('cloud', info);
   return async () => {

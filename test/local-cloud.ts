@@ -43,14 +43,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startLocalCloud(opts: { stateDir?: string; port?: number; env?: Record<string, string> } = {}): Promise<LocalCloud> {
+export async function startLocalCloud(opts: { stateDir?: string; port?: number; env?: Record<string, string>; args?: string[] } = {}): Promise<LocalCloud> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'flarestack-test-'));
   const port = opts.port ?? (await freePort());
   const cloudsYaml = join(stateDir, 'clouds.yaml');
   const t0 = performance.now();
   const child: ChildProcess = spawn(
     'npm',
-    ['run', 'dev', '--', '--port', String(port), '--state', stateDir, '--clouds-yaml', cloudsYaml],
+    ['run', 'dev', '--', '--port', String(port), '--state', stateDir, '--clouds-yaml', cloudsYaml, ...(opts.args ?? [])],
     { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   // The cloud's own output stays in its state folder, for reading when a test fails.

@@ -1,0 +1,122 @@
+// Builds that meet trouble: a host whose spawns fail, a connector killed mid-build, a
+// host that stops answering and comes back, and server group anti-affinity with too few
+// hosts. Each case has hosts of its own, in an availability zone of its own.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminToken, api, openstackJson } from '../cli';
+import { bootServer, bootstrapImageId, countSpawns, startTestHost, stopTestHost, unique, waitForServer, type TestHost } from '../compute';
+
+let admin: string;
+let imageId: string;
+const hosts: TestHost[] = [];
+
+beforeAll(async () => {
+  admin = await adminToken();
+  imageId = await bootstrapImageId(admin);
+});
+afterAll(async () => {
+  await Promise.all(hosts.map((h) => stopTestHost(h).catch(() => undefined)));
+});
+
+async function host(zone: string, opts: Parameters<typeof startTestHost>[1] = {}): Promise<TestHost> {
+  const h = await startTestHost(unique('h'), { zone, ...opts });
+  hosts.push(h);
+  return h;
+}
+
+describe('rescheduling', () => {
+  it('moves a build to another host when the spawn fails', async () => {
+    const zone = unique('az-fail');
+    // The failing host has more memory, so the spreading weigher tries it first.
+    const failing = await host(zone, { failureRate: 1, memoryMb: 65536 });
+    const good = await host(zone, { memoryMb: 8192 });
+    const tries = countSpawns(failing.driver);
+    const id = await bootServer(admin, { name: unique('resched'), imageRef: imageId, availability_zone: zone });
+    const server = await waitForServer(id, ['ACTIVE', 'ERROR'], admin);
+    expect(server.status).toBe('ACTIVE');
+    expect(server['OS-EXT-SRV-ATTR:host']).toBe(good.name);
+    expect(tries.count).toBe(1);
+    expect(await failing.driver.listInstances()).toEqual([]);
+    await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin });
+  });
+
+  it('puts the server in ERROR with "No valid host was found" when every host fails', async () => {
+    const zone = unique('az-allfail');
+    await host(zone, { failureRate: 1 });
+    await host(zone, { failureRate: 1 });
+    const id = await bootServer(admin, { name: unique('doomed'), imageRef: imageId, availability_zone: zone });
+    const server = await waitForServer(id, ['ERROR', 'ACTIVE'], admin);
+    expect(server.status).toBe('ERROR');
+    expect(server.fault.message).toMatch(/^No valid host was found/);
+    expect(server['OS-EXT-SRV-ATTR:host']).toBeNull();
+    const usage = await openstackJson<{ vcpus_used: number }[]>(['hypervisor', 'list', '--long']);
+    expect(usage).toBeTruthy();
+    await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin });
+  });
+
+  it('reschedules a build whose host was killed mid-build', async () => {
+    const zone = unique('az-kill');
+    const slow = await host(zone, { spawnLatencyMs: 120_000, memoryMb: 65536 });
+    const other = await host(zone, { memoryMb: 8192 });
+    const tries = countSpawns(slow.driver);
+    const id = await bootServer(admin, { name: unique('orphan'), imageRef: imageId, availability_zone: zone });
+    const deadline = Date.now() + 20_000;
+    while (tries.count === 0 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 100));
+    expect(tries.count).toBe(1);
+    slow.connector.kill();
+    const server = await waitForServer(id, ['ACTIVE', 'ERROR'], admin, 60_000);
+    expect(server.status).toBe('ACTIVE');
+    expect(server['OS-EXT-SRV-ATTR:host']).toBe(other.name);
+    await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin });
+  });
+});
+
+describe('compute services', () => {
+  it('shows a stopped connector as down, and up again when it reconnects', async () => {
+    const zone = unique('az-svc');
+    const h = await host(zone);
+    const state = async () => {
+      const list = await openstackJson<{ Host: string; State: string }[]>(['compute', 'service', 'list', '--host', h.name]);
+      return list[0]?.State;
+    };
+    expect(await state()).toBe('up');
+    await h.connector.stop();
+    const deadline = Date.now() + 30_000;
+    let s = await state();
+    while (s !== 'down' && Date.now() < deadline) {
+      await new Promise((ok) => setTimeout(ok, 1000));
+      s = await state();
+    }
+    expect(s).toBe('down');
+    const back = await startTestHostAgain(h);
+    hosts.push(back);
+    expect(await state()).toBe('up');
+  });
+});
+
+/** A second connector for a host whose first one stopped, with the same credential. */
+async function startTestHostAgain(h: TestHost): Promise<TestHost> {
+  const { startConnector } = await import('../../connector/connector');
+  const connector = startConnector({ url: (await import('vitest')).inject('cloud').url, credential: h.credential, driver: h.driver, backoff: { initialMs: 200, maxMs: 1000 } });
+  await connector.connected();
+  return { ...h, connector };
+}
+
+describe('server groups', () => {
+  it('places anti-affinity members on distinct hosts and the third of two hosts nowhere', async () => {
+    const zone = unique('az-anti');
+    await host(zone);
+    await host(zone);
+    const group = await openstackJson(['server', 'group', 'create', '--policy', 'anti-affinity', unique('anti')]);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(await bootServer(admin, { name: unique('member'), imageRef: imageId, availability_zone: zone }, { group: group.id }));
+    }
+    const servers = await Promise.all(ids.map((id) => waitForServer(id, ['ACTIVE', 'ERROR'], admin)));
+    const active = servers.filter((s) => s.status === 'ACTIVE');
+    expect(active).toHaveLength(2);
+    expect(new Set(active.map((s) => s['OS-EXT-SRV-ATTR:host'])).size).toBe(2);
+    const failed = servers.find((s) => s.status === 'ERROR');
+    expect(failed?.fault.message).toMatch(/^No valid host was found/);
+    for (const id of ids) await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin });
+  });
+});

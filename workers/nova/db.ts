@@ -1,0 +1,32 @@
+import { drizzle } from 'drizzle-orm/d1';
+import * as schema from '../../schema/nova';
+import type { Conductor } from '../../durable-objects/conductor';
+import type { Scheduler } from '../../durable-objects/scheduler';
+
+export type Db = ReturnType<typeof database>;
+export type InstanceRow = typeof schema.instances.$inferSelect;
+export type FlavorRow = typeof schema.flavors.$inferSelect;
+
+export function database(d1: D1Database) {
+  return drizzle(d1, { schema });
+}
+
+/** Nova's timestamps: ISO 8601 to the second, in UTC, with a Z. */
+export function isoNow(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  const text = String(err instanceof Error ? `${err.message} ${String(err.cause ?? '')}` : err);
+  return /UNIQUE constraint failed/i.test(text);
+}
+
+/** The Scheduler is one object for the whole cloud. */
+export function scheduler(env: { SCHEDULER: DurableObjectNamespace<Scheduler> }): DurableObjectStub<Scheduler> {
+  return env.SCHEDULER.get(env.SCHEDULER.idFromName('scheduler'));
+}
+
+/** Each host has its own Conductor, named after the host. */
+export function conductor(env: { CONDUCTOR: DurableObjectNamespace<Conductor> }, host: string): DurableObjectStub<Conductor> {
+  return env.CONDUCTOR.get(env.CONDUCTOR.idFromName(host));
+}
