@@ -54,8 +54,8 @@ function publicKeyFile(name: string): { path: string; fingerprint: string } {
 describe('keypairs through the CLI', () => {
   it('generates a key pair whose private key ssh-keygen reads', async () => {
     const name = `gen-${suffix()}`;
-    const printed = await openstackOk(['keypair', 'create', name], asDemo);
-    expect(printed).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n[\s\S]+\n-----END RSA PRIVATE KEY-----\n?$/);
+    const printed = `${(await openstackOk(['keypair', 'create', name], asDemo)).trim()}\n`;
+    expect(printed).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n[\s\S]+\n-----END RSA PRIVATE KEY-----\n$/);
     const shown = await openstackJson<Keypair>(['keypair', 'show', name], asDemo);
     expect(shown).toMatchObject({ name, type: 'ssh', user_id: demoUser });
     expect(shown.fingerprint).toMatch(/^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
