@@ -52,10 +52,10 @@ export function errorBody(style: ErrorStyle, status: number, message: string): u
       return { error: { code: status, title, message } };
     case 'nova':
     case 'cinder': {
+      // Nova's fault names (nova/api/openstack/wsgi.py); any other status is a computeFault.
       const key =
-        status === 400 ? 'badRequest' : status === 403 ? 'forbidden' : status === 404 ? 'itemNotFound'
-        : status === 409 ? 'conflictingRequest' : status === 413 ? 'overLimit' : status === 501 ? 'notImplemented'
-        : status >= 500 ? 'computeFault' : 'badRequest';
+        { 400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound', 405: 'badMethod', 409: 'conflictingRequest',
+          413: 'overLimit', 415: 'badMediaType', 429: 'overLimit', 501: 'notImplemented', 503: 'serviceUnavailable' }[status] ?? 'computeFault';
       return { [key]: { code: status, message } };
     }
     case 'neutron':

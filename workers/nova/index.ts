@@ -5,6 +5,7 @@ import { authToken } from '../../lib/auth';
 import { onError, onNotFound } from '../../lib/errors';
 import { microversion } from '../../lib/microversion';
 import type { NovaEnv } from './env';
+import { aggregateRoutes } from './routes/aggregates';
 import { connectorRoutes } from './routes/connector';
 import { flavorRoutes } from './routes/flavors';
 import { hostCredentialRoutes } from './routes/host-credentials';
@@ -43,6 +44,7 @@ for (const routes of [
   keypairRoutes,
   availabilityZoneRoutes,
   hypervisorRoutes,
+  aggregateRoutes,
   serviceRoutes,
   hostCredentialRoutes,
   limitRoutes,

@@ -86,6 +86,8 @@ export const novaPolicies: PolicyRule[] = [
   rule('os_compute_api:os-hypervisors:show', ADMIN, 'Show a hypervisor.', 'GET', '/os-hypervisors/{hypervisor_id}'),
   rule('os_compute_api:os-hypervisors:statistics', ADMIN, 'Show hypervisor statistics.', 'GET', '/os-hypervisors/statistics'),
   rule('os_compute_api:os-hypervisors:servers', ADMIN, 'List the servers of hypervisors.', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/servers'),
+  rule('os_compute_api:os-hypervisors:uptime', ADMIN, 'Show the uptime of a hypervisor.', 'GET', '/os-hypervisors/{hypervisor_id}/uptime'),
+  rule('os_compute_api:os-aggregates:index', ADMIN, 'List host aggregates.', 'GET', '/os-aggregates'),
   rule('os_compute_api:os-hypervisors:search', ADMIN, 'Search hypervisors.', 'GET', '/os-hypervisors/{hypervisor_hostname_pattern}/search'),
   rule('os_compute_api:os-services:list', ADMIN, 'List compute services.', 'GET', '/os-services'),
   rule('os_compute_api:os-services:update', ADMIN, 'Disable, enable or force down a compute service.', 'PUT', '/os-services/{service_id}'),

@@ -4,11 +4,11 @@
 // statistics, and before 2.53 the {pattern}/search and {pattern}/servers routes.
 import { and, asc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
-import { badRequest, notFound } from '../../../lib/errors';
+import { ApiError, badRequest, notFound } from '../../../lib/errors';
 import { instances, services } from '../../../schema/nova';
 import { database, scheduler } from '../db';
 import type { NovaEnv } from '../env';
-import { authorize } from '../policies';
+import { authorize, novaPolicies } from '../policies';
 import { boolFromString, fqdn, isUuidLike } from '../schemas/parameter-types';
 import { limitAndMarker, queryParam, refuseUnknownQuery } from '../schemas/query';
 import { hypervisorId, hypervisorUsage, hypervisorView, type Hypervisor } from '../views/hypervisors';
@@ -140,24 +140,40 @@ for (const route of ['search', 'servers'] as const) {
   });
 }
 
+/** HypervisorsController._validate_id and the lookup: a UUID from 2.53 (else 400), an integer before (else 404). */
+async function findHypervisor(c: C, id: string): Promise<Hypervisor> {
+  const missing = () => notFound(`Hypervisor with ID '${id}' could not be found.`);
+  const uuid = c.var.version.atLeast('2.53');
+  if (uuid && !isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
+  if (!uuid && !/^\s*[+-]?\d+\s*$/.test(id)) throw missing();
+  const hex = (s: string) => s.replace(/^urn:uuid:/i, '').replace(/[{}-]/g, '').toLowerCase();
+  const all = await allHypervisors(c);
+  const h = uuid ? all.find((x) => hex(x.view.id) === hex(id)) : all.find((x) => x.service.seq === Number(id));
+  if (!h) throw missing();
+  return h;
+}
+
 hypervisorRoutes.get('/os-hypervisors/:hypervisor_id', async (c) => {
   const v = c.var.version;
-  const id = c.req.param('hypervisor_id');
   authorize(c, 'os_compute_api:os-hypervisors:show', {});
-  const missing = () => notFound(`Hypervisor with ID '${id}' could not be found.`);
   let withServers = false;
   if (v.atLeast('2.53')) {
     refuseUnknownQuery(c, ['with_servers']);
     withServers = flagQuery(c, 'with_servers');
-    if (!isUuidLike(id)) throw badRequest(`Invalid uuid ${id}`);
-  } else if (!/^\s*[+-]?\d+\s*$/.test(id)) {
-    throw missing();
   }
-  const all = await allHypervisors(c);
-  const h = v.atLeast('2.53')
-    ? all.find((x) => x.view.id.replace(/-/g, '').toLowerCase() === id.replace(/^urn:uuid:/i, '').replace(/[{}-]/g, '').toLowerCase())
-    : all.find((x) => x.service.seq === Number(id));
-  if (!h) throw missing();
+  const h = await findHypervisor(c, c.req.param('hypervisor_id'));
   const servers = withServers ? (await serversOn(c, [h.view.host])).get(h.view.host) : undefined;
   return c.json({ hypervisor: hypervisorView(v, h, { detail: true, servers, withServers }) });
+});
+
+// Until the policy rules hold os-hypervisors:uptime, the show rule (admin, as uptime's) guards it.
+const UPTIME_RULE = novaPolicies.some((r) => r.name === 'os_compute_api:os-hypervisors:uptime')
+  ? 'os_compute_api:os-hypervisors:uptime'
+  : 'os_compute_api:os-hypervisors:show';
+
+/** Before 2.88: a host's uptime, which hosts do not report here; Nova answers 501 for such drivers. */
+hypervisorRoutes.get('/os-hypervisors/:hypervisor_id/uptime', async (c) => {
+  authorize(c, UPTIME_RULE, {});
+  await findHypervisor(c, c.req.param('hypervisor_id'));
+  throw new ApiError(501, 'The requested functionality is not supported.');
 });

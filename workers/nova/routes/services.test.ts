@@ -119,8 +119,8 @@ describe('os-services', () => {
 describe('os-availability-zone', () => {
   it('lists zones: available where a service is enabled', async () => {
     const r = await api.request('GET', '/os-availability-zone', { as: DEMO });
+    // The internal zone (of non-compute services) is left out, as in Nova.
     expect(r.json.availabilityZoneInfo).toEqual([
-      { zoneName: 'internal', zoneState: { available: true }, hosts: null },
       { zoneName: 'nova', zoneState: { available: true }, hosts: null },
       { zoneName: 'az2', zoneState: { available: false }, hosts: null },
     ]);
@@ -175,6 +175,8 @@ describe('os-hypervisors', () => {
     expect((await api.request('GET', '/os-hypervisors/abc')).status).toBe(404);
     expect((await api.request('GET', '/os-hypervisors/abc', { version: '2.53' })).json.badRequest.message).toBe('Invalid uuid abc');
     expect((await api.request('GET', '/os-hypervisors/bbbbbbbb-0000-4000-8000-00000000000f', { version: '2.53' })).status).toBe(404);
+    expect((await api.request('GET', '/os-hypervisors/1/uptime')).json).toEqual({ notImplemented: { code: 501, message: 'The requested functionality is not supported.' } });
+    expect((await api.request('GET', '/os-hypervisors/7/uptime')).status).toBe(404);
   });
 
   it('searches and lists servers by pattern before 2.53, and sums statistics of enabled hosts', async () => {

@@ -144,9 +144,12 @@ function zonesOf(rows: ServiceRecord[]): { available: string[]; unavailable: str
   return { available: [...available].sort(), unavailable: [...unavailable].sort() };
 }
 
+/** Nova's internal_service_availability_zone: where non-compute services live, left out of the plain list. */
+const INTERNAL_ZONE = 'internal';
+
 availabilityZoneRoutes.get('/os-availability-zone', async (c) => {
   authorize(c, 'os_compute_api:os-availability-zone:list', {});
-  const { available, unavailable } = zonesOf(await allServices(c));
+  const { available, unavailable } = zonesOf((await allServices(c)).filter((s) => s.availabilityZone !== INTERNAL_ZONE));
   return c.json({
     availabilityZoneInfo: [
       ...available.map((z) => ({ zoneName: z, zoneState: { available: true }, hosts: null })),
