@@ -35,6 +35,8 @@ export interface BuildRequest {
   requestId: string;
   /** Why earlier hosts failed, for the fault when no host is left. */
   failures: string[];
+  /** The instance record already names this host and node (set when the API placed it). */
+  placed?: boolean;
 }
 
 export interface ActionRequest {
@@ -270,8 +272,10 @@ export class Conductor extends DurableObject<Env> {
     this.setMeta('host', host);
     this.sql.exec('INSERT OR REPLACE INTO builds (instance_uuid, build) VALUES (?, ?)', build.instance.uuid, JSON.stringify(build));
     if (!this.isUp()) return this.reschedule(build.instance.uuid, `Host ${host} is down.`);
-    const inventory = JSON.parse(this.meta('inventory') ?? '{}') as Partial<HostInventory>;
-    await updates.movedTo(this.db, build.instance.uuid, host, inventory.hypervisorHostname ?? host, inventory.availabilityZone ?? null);
+    if (!build.placed) {
+      const inventory = JSON.parse(this.meta('inventory') ?? '{}') as Partial<HostInventory>;
+      await updates.movedTo(this.db, build.instance.uuid, host, inventory.hypervisorHostname ?? host, inventory.availabilityZone ?? null);
+    }
     this.enqueue({ id: `${build.instance.uuid}.spawn.${build.attempt}`, kind: 'spawn', instanceUuid: build.instance.uuid, instance: build.instance }, build.requestId);
     await this.armAlarm();
   }
@@ -293,7 +297,7 @@ export class Conductor extends DurableObject<Env> {
       const next = await sched.claimAlternate(spec, build.alternates);
       if (next) {
         const alternates = build.alternates.filter((h) => h !== next);
-        await conductor(this.env, next).buildAndRunInstance(next, { ...build, spec, alternates, attempt: build.attempt + 1, failures });
+        await conductor(this.env, next).buildAndRunInstance(next, { ...build, spec, alternates, attempt: build.attempt + 1, failures, placed: false });
         return;
       }
     }

@@ -80,6 +80,9 @@ export interface ResolvedSpec extends RequestSpec {
 /** The chosen host (claimed) and alternates to try if the build fails there. */
 export interface Selection {
   host: string;
+  /** The chosen host's hypervisor_hostname and zone, for the instance record. */
+  node?: string;
+  zone?: string;
   alternates: string[];
 }
 

@@ -70,7 +70,16 @@ export async function defaultLimits(db: Db | D1Database): Promise<Quotas> {
 
 /** A project's hard limits, every resource present; -1 is unlimited. */
 export async function limitsFor(db: Db | D1Database, projectId: string): Promise<Quotas> {
-  const rows = await rowsOf(asDb(db), [DEFAULT_QUOTA_CLASS, projectId]);
+  return limitsFromRows(await rowsOf(asDb(db), [DEFAULT_QUOTA_CLASS, projectId]), projectId);
+}
+
+/** The query limitsFor runs, for callers that batch it with their own reads. */
+export function limitRowsQuery(db: Db, projectId: string) {
+  return db.select().from(quotas).where(inArray(quotas.projectId, [DEFAULT_QUOTA_CLASS, projectId]));
+}
+
+/** A project's limits from its rows and the default class's rows. */
+export function limitsFromRows(rows: { projectId: string; resource: string; hardLimit: number }[], projectId: string): Quotas {
   const defaults = merge({ ...DEFAULT_QUOTAS }, rows.filter((r) => r.projectId === DEFAULT_QUOTA_CLASS));
   return merge(defaults, rows.filter((r) => r.projectId === projectId));
 }

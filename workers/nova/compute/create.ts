@@ -1,19 +1,20 @@
 // POST /servers: the first steps of the seed's provisioning. Checks the request against
-// flavor, image, keypair, zone and server group; writes the instances as BUILD inside the
-// quota in one atomic statement each; then asks the Scheduler for a host (claimed) and
-// hands the build to that host's Conductor. Later steps (ports from Neutron, volumes from
+// flavor, image, keypair, zone and server group; asks the Scheduler for a host (claimed);
+// writes the instances as BUILD inside the quota in one atomic statement each; then hands
+// each build to its host's Conductor. Later steps (ports from Neutron, volumes from
 // Cinder) join the build in the Conductor, before the spawn job.
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import { badRequest, ApiError } from '../../../lib/errors';
 import type { SpawnInstance } from '../../../lib/connector-protocol';
-import { flavorProjects, flavors, instanceActions, instanceActionEvents, instances, keyPairs, serverGroupMembers, serverGroups, services, type FlavorSnapshot } from '../../../schema/nova';
-import type { RequestSpec } from '../../../durable-objects/scheduler/types';
+import { flavors, instanceActions, instanceActionEvents, instanceFaults, instances, keyPairs, serverGroupMembers, serverGroups, services, type FlavorSnapshot } from '../../../schema/nova';
+import type { RequestSpec, Selection } from '../../../durable-objects/scheduler/types';
 import { conductor, database, isoNow, scheduler, type Db, type InstanceRow } from '../db';
-import { limitsFor, overQuota, usageFor, withinQuota, type Quotas } from '../quota';
+import { visibleFlavors } from '../flavors';
+import { limitRowsQuery, limitsFor, limitsFromRows, overQuota, usageFor, withinQuota, type Quotas } from '../quota';
 import { isBase64, type ServerCreate } from '../schemas/servers';
 import { isAdmin, type C } from './api';
-import { buildFailed, EVENT_OF } from './instance-updates';
+import { EVENT_OF } from './instance-updates';
 
 interface GlanceImage {
   id: string;
@@ -52,29 +53,15 @@ function imageProperties(image: GlanceImage): Record<string, string> {
   return props;
 }
 
-async function lookUpFlavor(c: C, db: Db, id: string): Promise<FlavorSnapshot> {
-  const [f] = await db.select().from(flavors).where(eq(flavors.id, id));
-  let visible = !!f && !f.disabled;
-  if (f && visible && !f.isPublic && !isAdmin(c)) {
-    const [access] = await db.select().from(flavorProjects).where(and(eq(flavorProjects.flavorId, id), eq(flavorProjects.projectId, c.var.auth.projectId ?? '')));
-    visible = !!access;
-  }
-  if (!f || !visible) throw badRequest('Invalid flavorRef provided.');
-  return { id: f.id, name: f.name, vcpus: f.vcpus, ram: f.memoryMb, disk: f.rootGb, ephemeral: f.ephemeralGb, swap: f.swap, extraSpecs: f.extraSpecs };
-}
-
-/** "zone", "zone:host" or "zone::node" (the latter two only for admins, as Nova has it). */
-async function parseZone(c: C, db: Db, requested: string | undefined): Promise<{ zone: string | null; forcedHost: string | null }> {
+/** "zone" or "zone:host" (the latter only for admins, as Nova has it). */
+function parseZone(c: C, requested: string | undefined): { zone: string | null; forcedHost: string | null } {
   if (!requested) return { zone: null, forcedHost: null };
   const [zone, host] = requested.split(':', 2) as [string, string | undefined];
-  const known = await db.select({ host: services.host, zone: services.availabilityZone }).from(services).where(eq(services.availabilityZone, zone)).limit(1);
-  if (known.length === 0) throw badRequest('The requested availability zone is not available');
-  if (host) {
-    if (!isAdmin(c)) throw new ApiError(403, "Policy doesn't allow os_compute_api:servers:create:forced_host to be performed.");
-    return { zone, forcedHost: host };
-  }
-  return { zone, forcedHost: null };
+  if (host && !isAdmin(c)) throw new ApiError(403, "Policy doesn't allow os_compute_api:servers:create:forced_host to be performed.");
+  return { zone, forcedHost: host || null };
 }
+
+const NO_VALID_HOST = 'No valid host was found. There are not enough hosts available.';
 
 const hintList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
@@ -141,26 +128,33 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
   const db = database(c.env.DB);
   const hints = body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {};
   const groupUuid = typeof hints.group === 'string' ? hints.group : null;
-  const [flavor, image, keypair, zone, group, limits] = await Promise.all([
-    lookUpFlavor(c, db, String(s.flavorRef)),
+  const { zone: zoneName, forcedHost } = parseZone(c, s.availability_zone);
+  // One round trip for every read the request needs, beside the image lookup in Glance.
+  const [[flavorRows, keypairRows, zoneRows, groupRows, memberRows, quotaRows], image] = await Promise.all([
+    db.batch([
+      db.select().from(flavors).where(and(eq(flavors.id, String(s.flavorRef)), eq(flavors.disabled, false), visibleFlavors(c))),
+      db.select().from(keyPairs).where(and(eq(keyPairs.userId, auth.userId), eq(keyPairs.name, s.key_name ?? ''))),
+      db.select({ host: services.host }).from(services).where(eq(services.availabilityZone, zoneName ?? '')).limit(1),
+      db.select().from(serverGroups).where(and(eq(serverGroups.uuid, groupUuid ?? ''), eq(serverGroups.projectId, projectId))),
+      db.select().from(serverGroupMembers).where(eq(serverGroupMembers.groupUuid, groupUuid ?? '')),
+      limitRowsQuery(db, projectId),
+    ]),
     lookUpImage(c, s.imageRef),
-    s.key_name
-      ? db.select().from(keyPairs).where(and(eq(keyPairs.userId, auth.userId), eq(keyPairs.name, s.key_name))).then((r) => r[0] ?? null)
-      : Promise.resolve(null),
-    parseZone(c, db, s.availability_zone),
-    groupUuid
-      ? db.select().from(serverGroups).where(and(eq(serverGroups.uuid, groupUuid), eq(serverGroups.projectId, projectId))).then((r) => r[0] ?? null)
-      : Promise.resolve(null),
-    limitsFor(db, projectId),
   ]);
+  const f = flavorRows[0];
+  if (!f) throw badRequest('Invalid flavorRef provided.');
+  const flavor: FlavorSnapshot = { id: f.id, name: f.name, vcpus: f.vcpus, ram: f.memoryMb, disk: f.rootGb, ephemeral: f.ephemeralGb, swap: f.swap, extraSpecs: f.extraSpecs };
+  const keypair = keypairRows[0] ?? null;
   if (s.key_name && !keypair) throw badRequest('Invalid key_name provided.');
+  if (zoneName && zoneRows.length === 0) throw badRequest('The requested availability zone is not available');
+  const group = groupRows[0] ?? null;
   if (groupUuid && !group) throw badRequest(`Instance group ${groupUuid} could not be found.`);
   if ((image.min_disk ?? 0) > flavor.disk && flavor.disk > 0) throw badRequest("Flavor's disk is too small for requested image.");
   if ((image.min_ram ?? 0) > flavor.ram) throw badRequest("Flavor's memory is too small for requested image.");
+  const limits = limitsFromRows(quotaRows, projectId);
 
   const reservationId = `r-${crypto.randomUUID().slice(0, 8)}`;
   const now = isoNow();
-  const reqIds: string[] = [];
   const rows: InstanceRow[] = [];
   for (let i = 0; i < maxCount; i++) {
     const name = maxCount > 1 ? `${s.name}-${i + 1}` : s.name;
@@ -182,8 +176,8 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
       userData: s.user_data ?? null,
       metadata: s.metadata ?? {},
       tags: s.tags ?? [],
-      requestedZone: zone.zone,
-      availabilityZone: zone.zone,
+      requestedZone: zoneName,
+      availabilityZone: zoneName,
       host: null,
       node: null,
       vmState: 'building',
@@ -210,9 +204,41 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
     });
   }
 
+  // Scheduled before they are written: the claim comes first, so each row goes in once,
+  // with its host. A row over quota gives its claim back.
+  const sched = scheduler(c.env);
+  const members = memberRows.map((m) => m.instanceUuid);
+  const specs = new Map<string, RequestSpec>();
+  const selections = new Map<string, Selection>();
+  for (const row of rows) {
+    const spec: RequestSpec = {
+      instanceUuid: row.uuid,
+      projectId,
+      flavor: { vcpus: flavor.vcpus, memoryMb: flavor.ram, rootGb: flavor.disk, ephemeralGb: flavor.ephemeral, swapMb: flavor.swap, extraSpecs: flavor.extraSpecs },
+      image: { id: image.id, properties: imageProperties(image) },
+      availabilityZone: zoneName,
+      forcedHost,
+      group: group
+        ? { uuid: group.uuid, policy: group.policy as NonNullable<RequestSpec['group']>['policy'], maxServerPerHost: group.rules.max_server_per_host, members: [...members, ...rows.map((r) => r.uuid)].filter((m) => m !== row.uuid) }
+        : null,
+      sameHost: hintList(hints.same_host),
+      differentHost: hintList(hints.different_host),
+      ignoreHosts: [],
+    };
+    specs.set(row.uuid, spec);
+    const selection = await sched.selectDestinations(spec);
+    if (selection) {
+      selections.set(row.uuid, selection);
+      Object.assign(row, { host: selection.host, node: selection.node ?? selection.host, availabilityZone: selection.zone ?? zoneName, taskState: 'spawning' });
+    } else {
+      Object.assign(row, { vmState: 'error', taskState: null });
+    }
+  }
+
   // Each instance with its action and group membership, inserted only inside the quota.
   const groupLimit = group ? (limits.server_group_members ?? -1) : -1;
   const statements: D1PreparedStatement[] = [];
+  const reqIds: string[] = [];
   for (const row of rows) {
     const reqId = `req-${crypto.randomUUID()}`;
     reqIds.push(reqId);
@@ -221,21 +247,26 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
     statements.push(
       c.env.DB.prepare(`INSERT INTO instance_actions (request_id, action, instance_uuid, project_id, user_id, start_time, updated_at) SELECT ?, 'create', ?, ?, ?, ?, ? WHERE ${exists}`)
         .bind(reqId, row.uuid, projectId, auth.userId, now, now, row.uuid),
-      c.env.DB.prepare(`INSERT INTO instance_actions_events (action_id, event, start_time) SELECT id, ?, ? FROM instance_actions WHERE request_id = ?`)
-        .bind(EVENT_OF.spawn, now, reqId),
+      c.env.DB.prepare(`INSERT INTO instance_actions_events (action_id, event, start_time, finish_time, result) SELECT id, ?, ?, ?, ? FROM instance_actions WHERE request_id = ?`)
+        .bind(EVENT_OF.spawn, now, row.vmState === 'error' ? now : null, row.vmState === 'error' ? 'Error' : null, reqId),
+      c.env.DB.prepare(`INSERT INTO instance_faults (instance_uuid, code, message, details, created_at) SELECT ?, 500, ?, '', ? WHERE ? AND ${exists}`)
+        .bind(row.uuid, NO_VALID_HOST, now, row.vmState === 'error' ? 1 : 0, row.uuid),
     );
     if (group) {
       statements.push(c.env.DB.prepare(`INSERT INTO instance_group_member (group_uuid, instance_uuid) SELECT ?, ? WHERE ${exists}`).bind(group.uuid, row.uuid, row.uuid));
     }
   }
   const results = await c.env.DB.batch(statements);
-  const per = group ? 4 : 3;
+  const per = group ? 5 : 4;
   const created = rows.filter((_, i) => (results[i * per]?.meta.changes ?? 0) > 0);
+  const refused = created.length < minCount ? rows : rows.filter((r) => !created.includes(r));
+  await Promise.all(refused.filter((r) => selections.has(r.uuid)).map((r) => sched.releaseClaim(r.uuid)));
   if (created.length < minCount) {
     if (created.length > 0) {
       const ids = created.map((r) => r.uuid);
       await db.batch([
         db.delete(serverGroupMembers).where(inArray(serverGroupMembers.instanceUuid, ids)),
+        db.delete(instanceFaults).where(inArray(instanceFaults.instanceUuid, ids)),
         db.delete(instanceActionEvents).where(inArray(instanceActionEvents.actionId, db.select({ id: instanceActions.id }).from(instanceActions).where(inArray(instanceActions.instanceUuid, ids)))),
         db.delete(instanceActions).where(inArray(instanceActions.instanceUuid, ids)),
         db.delete(instances).where(inArray(instances.uuid, ids)),
@@ -244,28 +275,10 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
     throw await quotaExceeded(db, projectId, auth.userId, flavor, minCount);
   }
 
-  const members = group ? (await db.select().from(serverGroupMembers).where(eq(serverGroupMembers.groupUuid, group.uuid))).map((m) => m.instanceUuid) : [];
-  const sched = scheduler(c.env);
   await Promise.all(
     created.map(async (row) => {
-      const reqId = reqIds[rows.indexOf(row)]!;
-      const spec: RequestSpec = {
-        instanceUuid: row.uuid,
-        projectId,
-        flavor: { vcpus: flavor.vcpus, memoryMb: flavor.ram, rootGb: flavor.disk, ephemeralGb: flavor.ephemeral, swapMb: flavor.swap, extraSpecs: flavor.extraSpecs },
-        image: { id: image.id, properties: imageProperties(image) },
-        availabilityZone: zone.zone,
-        forcedHost: zone.forcedHost,
-        group: group ? { uuid: group.uuid, policy: group.policy as NonNullable<RequestSpec['group']>['policy'], maxServerPerHost: group.rules.max_server_per_host, members: members.filter((m) => m !== row.uuid) } : null,
-        sameHost: hintList(hints.same_host),
-        differentHost: hintList(hints.different_host),
-        ignoreHosts: [],
-      };
-      const selection = await sched.selectDestinations(spec);
-      if (!selection) {
-        await buildFailed(db, row.uuid, reqId, 'No valid host was found. There are not enough hosts available.', null);
-        return;
-      }
+      const selection = selections.get(row.uuid);
+      if (!selection) return;
       const instance: SpawnInstance = {
         uuid: row.uuid,
         name: row.name,
@@ -278,7 +291,8 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
         metadata: row.metadata,
       };
       await conductor(c.env, selection.host).buildAndRunInstance(selection.host, {
-        instance, spec, alternates: selection.alternates, attempt: 1, requestId: reqId, failures: [],
+        instance, spec: specs.get(row.uuid)!, alternates: selection.alternates, attempt: 1, requestId: reqIds[rows.indexOf(row)]!, failures: [],
+        placed: selection.node !== undefined,
       });
     }),
   );
