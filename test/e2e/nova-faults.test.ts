@@ -93,6 +93,23 @@ describe('compute services', () => {
   });
 });
 
+describe('reconciliation when a host reconnects', () => {
+  it('shuts off a server the host no longer runs', async () => {
+    const zone = unique('az-recon');
+    const h = await host(zone);
+    const id = await bootServer(admin, { name: unique('lost'), imageRef: imageId, availability_zone: zone });
+    await waitForServer(id, ['ACTIVE'], admin);
+    await h.connector.stop();
+    // The host lost the instance while it was away (a hypervisor restart, say).
+    await h.driver.destroy(id);
+    const back = await startTestHostAgain(h);
+    hosts.push(back);
+    const server = await waitForServer(id, ['SHUTOFF'], admin, 20_000);
+    expect(server['OS-EXT-STS:power_state']).toBe(0);
+    await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin });
+  });
+});
+
 /** A second connector for a host whose first one stopped, with the same credential. */
 async function startTestHostAgain(h: TestHost): Promise<TestHost> {
   const { startConnector } = await import('../../connector/connector');

@@ -26,8 +26,16 @@ interface GlanceImage {
   [property: string]: unknown;
 }
 
+// Boots come in bursts of the same image: an active image as a project saw it is kept for
+// a moment, as keystonemiddleware keeps validated tokens, to spare Glance a call per boot.
+const IMAGE_CACHE_MS = 2000;
+const imageCache = new Map<string, { image: GlanceImage; until: number }>();
+
 /** The image as the caller sees it in Glance (its visibility rules apply). */
 async function lookUpImage(c: C, id: string): Promise<GlanceImage> {
+  const key = `${c.var.auth.projectId ?? ''}/${isAdmin(c)}/${id}`;
+  const hit = imageCache.get(key);
+  if (hit && hit.until > Date.now()) return hit.image;
   const res = await c.env.GLANCE.fetch(
     new Request(`${new URL(c.req.url).origin}/image/v2/images/${encodeURIComponent(id)}`, { headers: { 'X-Auth-Token': c.var.auth.token } }),
   );
@@ -41,6 +49,8 @@ async function lookUpImage(c: C, id: string): Promise<GlanceImage> {
   }
   const image = (await res.json()) as GlanceImage;
   if (image.status !== 'active') throw badRequest(`Image ${id} is not active.`);
+  if (imageCache.size > 1000) imageCache.clear();
+  imageCache.set(key, { image, until: Date.now() + IMAGE_CACHE_MS });
   return image;
 }
 
