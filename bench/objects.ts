@@ -1,7 +1,7 @@
 // `npm run bench:objects`: starts a local cloud as a user does and measures Swift and
-// Glance: 4 KiB object PUT and GET rates, listing a 10,000-object container, streaming a
-// large object and a large image in and out against a plain disk copy, and the cloud's
-// peak memory while it streams.
+// Glance: 4 KiB object PUT and GET rates (such objects are kept in the account's Durable
+// Object), listing a 10,000-object container, streaming a large object and a large image
+// in and out against a plain disk copy, and the cloud's peak memory while it streams.
 //
 //   npm run bench:objects -- [--duration S] [--object-mib N] [--image-mib N] [--listing N]
 import { execFile, spawnSync } from 'node:child_process';
@@ -114,11 +114,34 @@ async function download(url: string, file: string, headers: Record<string, strin
 /**
  * What the runtime itself allows, measured like the rows above: a bare Worker in its own
  * workerd that only reads a request body, only puts it into local R2, or only streams it
- * back. Swift cannot be faster than these on this machine.
+ * back; and, for small objects, one that only writes a 4 KiB row (and a count) into a
+ * SQLite Durable Object or reads it back, as Swift does for objects it keeps inline.
+ * Swift cannot be faster than these on this machine.
  */
-async function runtimeCeiling(file: string, work: string): Promise<{ read: number; put: number; get: number; smallPut: number; smallGet: number }> {
-  const script = `export default { async fetch(req, env) {
+async function runtimeCeiling(
+  file: string, work: string,
+): Promise<{ read: number; put: number; get: number; smallPut: number; smallGet: number; doPut: number; doGet: number }> {
+  const script = `import { DurableObject } from 'cloudflare:workers';
+  export class Rows extends DurableObject {
+    constructor(ctx, env) {
+      super(ctx, env);
+      ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS o (name TEXT PRIMARY KEY, data BLOB NOT NULL); CREATE TABLE IF NOT EXISTS n (id INTEGER PRIMARY KEY, count INTEGER NOT NULL); INSERT OR IGNORE INTO n VALUES (1, 0)');
+    }
+    put(name, data) {
+      this.ctx.storage.transactionSync(() => {
+        this.ctx.storage.sql.exec('INSERT OR REPLACE INTO o VALUES (?, ?)', name, data);
+        this.ctx.storage.sql.exec('UPDATE n SET count = count + 1 WHERE id = 1');
+      });
+    }
+    get(name) { return this.ctx.storage.sql.exec('SELECT data FROM o WHERE name = ?', name).one().data; }
+  }
+  export default { async fetch(req, env) {
     const path = new URL(req.url).pathname;
+    if (path.startsWith('/do/')) {
+      const rows = env.D.get(env.D.idFromName('rows'));
+      if (req.method === 'PUT') { await rows.put(path, new Uint8Array(await req.arrayBuffer())); return new Response('ok', { status: 201 }); }
+      return new Response(await rows.get('/do/0'));
+    }
     if (path.startsWith('/small/')) {
       if (req.method === 'PUT') { await env.B.put(path, await req.arrayBuffer()); return new Response('ok', { status: 201 }); }
       return new Response((await env.B.get('/small/0')).body);
@@ -135,7 +158,10 @@ async function runtimeCeiling(file: string, work: string): Promise<{ read: numbe
   } };`;
   const port = await freePort();
   const persist = mkdtempSync(join(tmpdir(), 'flarestack-bench-r2-'));
-  const mf = new Miniflare({ modules: true, script, host: '127.0.0.1', port, cf: false, r2Buckets: ['B'], r2Persist: persist, compatibilityDate: '2026-04-26' });
+  const mf = new Miniflare({
+    modules: true, script, host: '127.0.0.1', port, cf: false, r2Buckets: ['B'], r2Persist: join(persist, 'r2'),
+    durableObjects: { D: { className: 'Rows', useSQLite: true } }, durableObjectsPersist: join(persist, 'do'), compatibilityDate: '2026-04-26',
+  });
   try {
     await mf.ready;
     const base = `http://127.0.0.1:${port}`;
@@ -151,7 +177,10 @@ async function runtimeCeiling(file: string, work: string): Promise<{ read: numbe
     const smallPut = await rate({ name: 'put', method: 'PUT', url: `${base}/small/`, headers: {}, body: small, expect: 201, paths: 'unique' });
     await fetch(`${base}/small/0`, { method: 'PUT', body: small });
     const smallGet = await rate({ name: 'get', method: 'GET', url: `${base}/small/0`, headers: {}, expect: 200 });
-    return { read, put, get, smallPut, smallGet };
+    const doPut = await rate({ name: 'put', method: 'PUT', url: `${base}/do/`, headers: {}, body: small, expect: 201, paths: 'unique' });
+    await fetch(`${base}/do/0`, { method: 'PUT', body: small });
+    const doGet = await rate({ name: 'get', method: 'GET', url: `${base}/do/0`, headers: {}, expect: 200 });
+    return { read, put, get, smallPut, smallGet, doPut, doGet };
   } finally {
     await mf.dispose();
     rmSync(persist, { recursive: true, force: true });
@@ -265,6 +294,8 @@ ${table('a) Small objects, wrk, keep-alive', ['request', 'conc', 'req/s', 'p50 m
   ...rows,
   ['runtime ceiling: bare Worker, R2 put of 4 KiB', 16, fmt(ceiling.smallPut, 1), '', '', '', '', ''],
   ['runtime ceiling: bare Worker, R2 get of 4 KiB', 16, fmt(ceiling.smallGet, 1), '', '', '', '', ''],
+  ['runtime ceiling: bare Worker, 4 KiB row into a SQLite DO', 16, fmt(ceiling.doPut, 1), '', '', '', '', ''],
+  ['runtime ceiling: bare Worker, 4 KiB row from a SQLite DO', 16, fmt(ceiling.doGet, 1), '', '', '', '', ''],
 ])}
 
 ${table('b) Listing a large container, wrk at concurrency 1', ['request', 'req/s', 'p50 ms', 'p99 ms'], listingRows)}

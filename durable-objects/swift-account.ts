@@ -1,6 +1,7 @@
 // One Swift account: its containers and the listing of their objects, in this object's
 // SQLite storage. Every write to an account goes through here, so counts stay exact.
-// Object data and per-object metadata live in R2; this keeps what listings and counts need.
+// Small objects live here whole (data and metadata beside their listing row), so one
+// call writes or reads them; larger ones keep data and metadata in R2.
 import { DurableObject } from 'cloudflare:workers';
 
 interface Env {
@@ -69,6 +70,20 @@ export interface ObjectRecord {
   key: string;
 }
 
+/** An object held here whole: its bytes and its metadata (lower-case names, x-timestamp included). */
+export interface InlineData {
+  /** Empty when read without the bytes (a HEAD); size says how many there are. */
+  data: Uint8Array;
+  size: number;
+  metadata: Record<string, string>;
+}
+
+/** What a read finds: the listing record, and the object itself when it is held here. */
+export interface ObjectRead {
+  record: ObjectRecord;
+  inline?: InlineData;
+}
+
 /** A metadata change: values to set, names to remove (lower-case header names). */
 export interface MetadataUpdate {
   set: Record<string, string>;
@@ -91,6 +106,9 @@ CREATE TABLE IF NOT EXISTS objects (
   content_type TEXT NOT NULL, timestamp TEXT NOT NULL, delete_at INTEGER, r2_key TEXT NOT NULL,
   PRIMARY KEY (container, name));
 CREATE INDEX IF NOT EXISTS objects_delete_at ON objects (delete_at) WHERE delete_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS object_data (
+  container TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, metadata TEXT NOT NULL,
+  PRIMARY KEY (container, name));
 `;
 
 function applyUpdate(current: Record<string, string>, update: MetadataUpdate): Record<string, string> {
@@ -231,49 +249,78 @@ export class SwiftAccount extends DurableObject<Env> {
     );
   }
 
-  getObject(container: string, name: string): ObjectRecord | null {
-    const r = this.rows('SELECT * FROM objects WHERE container = ? AND name = ?', container, name)[0];
-    return r ? this.objectOf(r) : null;
+  /**
+   * An object's record, with its bytes and metadata when held here (withData false leaves
+   * the bytes out, for a HEAD); null when it does not exist or has expired.
+   */
+  readObject(container: string, name: string, withData: boolean): ObjectRead | null {
+    const r = this.rows(
+      `SELECT o.*, d.metadata AS inline_metadata, length(d.data) AS inline_size${withData ? ', d.data AS inline_data' : ''}
+       FROM objects o LEFT JOIN object_data d ON d.container = o.container AND d.name = o.name
+       WHERE o.container = ? AND o.name = ?`,
+      container, name,
+    )[0];
+    if (!r) return null;
+    const record = this.objectOf(r);
+    if (record.deleteAt !== null && record.deleteAt <= nowSeconds()) return null;
+    if (r.inline_metadata === null) return { record };
+    const data = withData ? new Uint8Array(r.inline_data as ArrayBuffer) : new Uint8Array(0);
+    return { record, inline: { data, size: Number(r.inline_size), metadata: JSON.parse(String(r.inline_metadata)) as Record<string, string> } };
   }
 
   /**
-   * Records a written object in the listing and the counts. False when the container is
-   * gone (the caller then removes the data). An older write never replaces a newer one.
+   * Records a written object in the listing and the counts, with its bytes and metadata
+   * when it is held here (else its data is in R2 at o.key). recorded is false when the
+   * container is gone (the caller then removes the data); an older write never replaces
+   * a newer one. replacedInR2 says the version replaced had its data in R2.
    */
-  async recordObject(container: string, o: ObjectRecord): Promise<boolean> {
-    const recorded = this.ctx.storage.transactionSync(() => {
-      if (!this.rows('SELECT 1 FROM containers WHERE name = ?', container).length) return false;
-      const old = this.rows('SELECT bytes, timestamp FROM objects WHERE container = ? AND name = ?', container, o.name)[0];
-      if (old && Number(old.timestamp) > Number(o.timestamp)) return true;
+  async recordObject(container: string, o: ObjectRecord, inline?: InlineData): Promise<{ recorded: boolean; replacedInR2: boolean }> {
+    const result = this.ctx.storage.transactionSync(() => {
+      if (!this.rows('SELECT 1 FROM containers WHERE name = ?', container).length) return { recorded: false, replacedInR2: false };
+      const old = this.rows(
+        `SELECT o.bytes, o.timestamp, d.name IS NOT NULL AS inline FROM objects o
+         LEFT JOIN object_data d ON d.container = o.container AND d.name = o.name WHERE o.container = ? AND o.name = ?`,
+        container, o.name,
+      )[0];
+      if (old && Number(old.timestamp) > Number(o.timestamp)) return { recorded: true, replacedInR2: false };
       this.sql.exec(
         `INSERT OR REPLACE INTO objects (container, name, bytes, etag, content_type, timestamp, delete_at, r2_key)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         container, o.name, o.bytes, o.etag, o.contentType, o.timestamp, o.deleteAt, o.key,
       );
+      if (inline) {
+        this.sql.exec(
+          'INSERT OR REPLACE INTO object_data (container, name, data, metadata) VALUES (?, ?, ?, ?)',
+          container, o.name, inline.data, JSON.stringify(inline.metadata),
+        );
+      } else if (old && Number(old.inline)) {
+        this.sql.exec('DELETE FROM object_data WHERE container = ? AND name = ?', container, o.name);
+      }
       this.sql.exec(
         'UPDATE containers SET object_count = object_count + ?, bytes_used = bytes_used + ? WHERE name = ?',
         old ? 0 : 1, o.bytes - (old ? Number(old.bytes) : 0), container,
       );
-      return true;
+      return { recorded: true, replacedInR2: old !== undefined && !Number(old.inline) };
     });
-    if (recorded && o.deleteAt !== null) await this.scheduleExpiry(o.deleteAt);
-    return recorded;
+    if (result.recorded && o.deleteAt !== null) await this.scheduleExpiry(o.deleteAt);
+    return result;
   }
 
-  /** Drops an object from the listing; returns what was there. */
-  removeObject(container: string, name: string): ObjectRecord | null {
+  /** Drops an object from the listing; returns what was there and whether it was held here. */
+  removeObject(container: string, name: string): { record: ObjectRecord; inline: boolean } | null {
     return this.ctx.storage.transactionSync(() => this.drop(container, name));
   }
 
-  private drop(container: string, name: string): ObjectRecord | null {
+  private drop(container: string, name: string): { record: ObjectRecord; inline: boolean } | null {
     const r = this.rows('SELECT * FROM objects WHERE container = ? AND name = ?', container, name)[0];
     if (!r) return null;
     this.sql.exec('DELETE FROM objects WHERE container = ? AND name = ?', container, name);
+    const inline = this.sql.exec('DELETE FROM object_data WHERE container = ? AND name = ?', container, name).rowsWritten > 0;
     this.sql.exec(
       'UPDATE containers SET object_count = object_count - 1, bytes_used = bytes_used - ? WHERE name = ?',
       Number(r.bytes), container,
     );
-    return this.objectOf(r);
+    return { record: this.objectOf(r), inline };
   }
 
   // --- expiry (X-Delete-At): the alarm reaps what is due; reads already hide it ---
@@ -290,10 +337,10 @@ export class SwiftAccount extends DurableObject<Env> {
       const rows = container === undefined
         ? this.rows('SELECT * FROM objects WHERE delete_at IS NOT NULL AND delete_at <= ? LIMIT 1000', now)
         : this.rows('SELECT * FROM objects WHERE container = ? AND delete_at IS NOT NULL AND delete_at <= ?', container, now);
-      for (const r of rows) this.drop(String(r.container), String(r.name));
-      return rows.map((r) => this.objectOf(r));
+      return rows.map((r) => this.drop(String(r.container), String(r.name)));
     });
-    for (const o of due) {
+    // Objects held here went with their rows; R2 data goes now.
+    for (const { record: o } of due.filter((d): d is { record: ObjectRecord; inline: boolean } => d !== null && !d.inline)) {
       // A newer write under the same key may have replaced the expiring data meanwhile.
       const head = await this.env.OBJECTS.head(o.key);
       const at = head?.customMetadata?.['x-delete-at'];

@@ -1,25 +1,10 @@
-// The local cloud's first image, made here rather than downloaded: a small raw disk of
-// deterministic bytes, public, so a fresh cloud has something to list and boot.
-// Uses only the public API over HTTP, as an operator's script would.
+// The local cloud's first image, checked once the cloud listens: Glance makes it on its
+// first request (workers/glance/bootstrap-image.ts), so the listing below normally finds
+// it active; should Glance not have managed, it is uploaded here over the public API,
+// as an operator's script would.
+import { BOOTSTRAP_IMAGE_NAME, bootstrapImageBytes } from '../workers/glance/bootstrap-image';
 
-export const BOOTSTRAP_IMAGE_NAME = 'cirros-0.6-flarestack';
-const SIZE = 256 * 1024;
-
-/** The same bytes on every machine: a header, then an xorshift32 sequence. */
-export function bootstrapImageBytes(): Uint8Array {
-  const bytes = new Uint8Array(SIZE);
-  const header = new TextEncoder().encode('FLARESTACK BOOTSTRAP IMAGE v1\n');
-  bytes.set(header);
-  let x = 0x2545f491;
-  for (let i = header.length; i < SIZE; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    const v = x >>> 0;
-    for (let b = 0; b < 4 && i + b < SIZE; b++) bytes[i + b] = (v >>> (8 * b)) & 0xff;
-  }
-  return bytes;
-}
+export { BOOTSTRAP_IMAGE_NAME, bootstrapImageBytes };
 
 async function call(url: string, init: RequestInit, ok: number[]): Promise<Response> {
   const res = await fetch(url, init);
@@ -27,7 +12,7 @@ async function call(url: string, init: RequestInit, ok: number[]): Promise<Respo
   return res;
 }
 
-/** Creates and uploads the bootstrap image unless an image of that name is already active. */
+/** Makes sure an active image of that name exists, creating and uploading it if need be. */
 export async function ensureBootstrapImage(url: string, adminPassword: string): Promise<void> {
   const auth = await call(`${url}/identity/v3/auth/tokens?nocatalog`, {
     method: 'POST',

@@ -1,213 +1,133 @@
-// Large objects, as Swift's slo and dlo middlewares make them: a static large object
-// (SLO) is a JSON manifest listing its segments, checked when written; a dynamic large
-// object (DLO) is an empty object whose X-Object-Manifest names a container/prefix whose
-// objects, in listing order, are its content. Either reads as one stream.
+// What an object reads as: its own bytes, or, for a large object, its segments one after
+// another. A dynamic large object (DLO) is an empty object whose X-Object-Manifest names
+// a container/prefix whose objects, in listing order, are its content; static large
+// objects (SLO) are in slo.ts. Either reads as one stream of known length.
 import { ApiError, badRequest } from '../../lib/errors';
 import type { ObjectEntry, Subdir } from '../../durable-objects/swift-account';
 import type { Env } from './env';
-import { LIMITS, parseObjectRef } from './names';
-import { accountStub, deleteObject, headObject, objectKey, type StoredObject } from './storage';
-import { listingDate } from './headers';
+import { accountStub, getObject, type StoredObject } from './storage';
 
-export const SLO_LIMITS = { maxManifestSegments: 1000, maxManifestSize: 8 << 20, maxDloSegments: 10_000 } as const;
+export const SLO_LIMITS = { maxManifestSegments: 1000, maxManifestSize: 8 << 20, maxDloSegments: 10_000, maxDepth: 10 } as const;
+
+/** Bytes read only when their turn comes. */
+export interface PendingRead {
+  length: number;
+  open: () => Promise<ReadableStream<Uint8Array>>;
+}
+
+/** A run of an object's bytes: literal bytes, or a pending read. */
+export type Piece = Uint8Array | PendingRead;
 
 /** Bytes an object is read as: its own data, or its segments one after another. */
 export interface ObjectSource {
   size: number;
   /** The ETag header value: quoted for large objects, as Swift sends it. */
   etag: string;
-  /** The parts covering [offset, offset + length), opened one at a time as they are sent. */
-  parts(offset: number, length: number): (() => Promise<ReadableStream<Uint8Array>>)[];
+  /** The pieces covering [offset, offset + length), found as they are reached. */
+  pieces(offset: number, length: number): AsyncIterable<Piece>;
 }
 
-interface Segment {
-  key: string;
-  bytes: number;
-}
+export const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+export const md5Hex = async (data: string | Uint8Array) =>
+  hex(await crypto.subtle.digest('MD5', typeof data === 'string' ? new TextEncoder().encode(data) : data));
 
-const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
-const md5Hex = async (s: string) => hex(await crypto.subtle.digest('MD5', new TextEncoder().encode(s)));
+/** A segment that cannot be read as its manifest says: Swift's SegmentError, a 409 before the body starts. */
+export const segmentError = (message: string) => new ApiError(409, message);
 
 async function readRange(env: Env, key: string, offset: number, length: number): Promise<ReadableStream<Uint8Array>> {
   const r = await env.OBJECTS.get(key, { range: { offset, length } });
-  if (!r) throw new ApiError(409, `A segment of this large object is gone: ${key}`);
+  if (!r) throw segmentError(`The data of this object is gone: ${key}`);
   return r.body;
 }
 
-/** A plain object's data. */
-export function plainSource(env: Env, stored: StoredObject): ObjectSource {
+/** A plain object's data: its inline bytes, or a read of them (from R2 or the account) when sent. */
+export function plainSource(env: Env, ref: { account: string; container: string; object: string }, stored: StoredObject): ObjectSource {
+  const open = (offset: number, length: number) => async () => {
+    if (!stored.inline) return readRange(env, stored.key, offset, length);
+    const got = await getObject(env, ref.account, ref.container, ref.object, { offset, length }, stored.version);
+    if (!got) throw segmentError('The object changed while it was read.');
+    return got.body;
+  };
   return {
     size: stored.size,
     etag: stored.etag,
-    parts: (offset, length) => (length ? [() => readRange(env, stored.key, offset, length)] : []),
-  };
-}
-
-function segmentedSource(env: Env, segments: Segment[], etag: string): ObjectSource {
-  const size = segments.reduce((n, s) => n + s.bytes, 0);
-  return {
-    size,
-    etag: `"${etag}"`,
-    parts(offset, length) {
-      const out: (() => Promise<ReadableStream<Uint8Array>>)[] = [];
-      let at = 0;
-      const end = offset + length;
-      for (const s of segments) {
-        const from = Math.max(offset, at);
-        const to = Math.min(end, at + s.bytes);
-        const start = at; // captured now: the closures run later
-        if (from < to) out.push(() => readRange(env, s.key, from - start, to - from));
-        at += s.bytes;
-      }
-      return out;
+    async *pieces(offset, length) {
+      if (!length) return;
+      if (stored.inline?.byteLength === stored.size) yield stored.inline.subarray(offset, offset + length);
+      else yield { length, open: open(offset, length) };
     },
   };
 }
 
-/** Concatenates parts (streams or literal bytes) into one stream of a known length. */
-export function concatenate(total: number, parts: (Uint8Array | (() => Promise<ReadableStream<Uint8Array>>))[], waitUntil: (p: Promise<unknown>) => void): ReadableStream<Uint8Array> {
+/**
+ * One segment's bytes [first, last] (inclusive), read when opened. With `expect`, the
+ * segment must still be the object the manifest recorded (its etag and size), else 409.
+ */
+export function segmentPiece(
+  env: Env, account: string, manifest: string, seg: { container: string; object: string }, first: number, last: number,
+  expect?: { etag: string; bytes: number },
+): PendingRead {
+  const path = `/v1/${account}/${seg.container}/${seg.object}`;
+  return {
+    length: last - first + 1,
+    open: async () => {
+      const got = await getObject(env, account, seg.container, seg.object, { offset: first, length: last - first + 1 });
+      if (!got) throw segmentError(`While processing manifest ${manifest}, got 404 while retrieving ${path}`);
+      if (expect && (got.stored.etag !== expect.etag || got.stored.size !== expect.bytes)) {
+        await got.body.cancel();
+        throw segmentError(
+          `Object segment no longer valid: ${path} etag: ${got.stored.etag} != ${expect.etag} or ${got.stored.size} != ${expect.bytes}.`,
+        );
+      }
+      return got.body;
+    },
+  };
+}
+
+/**
+ * Pulls pieces until the first read is open, so a segment that cannot be read is an
+ * error response rather than a cut-off body; returns the pieces with that one opened.
+ */
+export async function primed(pieces: AsyncIterable<Piece>): Promise<AsyncIterable<Piece | ReadableStream<Uint8Array>>> {
+  const it = pieces[Symbol.asyncIterator]();
+  const head: (Piece | ReadableStream<Uint8Array>)[] = [];
+  for (let r = await it.next(); !r.done; r = await it.next()) {
+    if (r.value instanceof Uint8Array) {
+      head.push(r.value);
+      continue;
+    }
+    head.push(await r.value.open());
+    break;
+  }
+  return (async function* () {
+    yield* head;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  })();
+}
+
+/** Concatenates pieces into one stream of a known length; an error mid-way cuts the stream. */
+export function concatenate(
+  total: number, pieces: AsyncIterable<Piece | ReadableStream<Uint8Array>>, waitUntil: (p: Promise<unknown>) => void,
+): ReadableStream<Uint8Array> {
   const { readable, writable } = new FixedLengthStream(total);
   const writer = writable.getWriter();
   const pump = async () => {
-    for (const part of parts) {
-      if (part instanceof Uint8Array) {
-        await writer.write(part);
+    for await (const piece of pieces) {
+      if (piece instanceof Uint8Array) {
+        await writer.write(piece);
         continue;
       }
-      const reader = (await part()).getReader();
+      const stream = piece instanceof ReadableStream ? piece : await piece.open();
+      const reader = stream.getReader();
       for (let r = await reader.read(); !r.done; r = await reader.read()) await writer.write(r.value);
     }
     await writer.close();
   };
-  waitUntil(pump().catch((err: unknown) => writer.abort(err).catch(() => undefined)));
+  waitUntil(pump().catch((err: unknown) => {
+    console.error('swift: a large object read stopped:', err instanceof Error ? err.message : err);
+    return writer.abort(err).catch(() => undefined);
+  }));
   return readable as ReadableStream<Uint8Array>;
-}
-
-// --- static large objects ---
-
-/** A segment as Swift stores it in the manifest (and ?multipart-manifest=get returns it). */
-export interface StoredSegment {
-  name: string;
-  hash: string;
-  bytes: number;
-  content_type: string;
-  last_modified: string;
-}
-
-async function readManifest(env: Env, stored: StoredObject): Promise<StoredSegment[]> {
-  const r = await env.OBJECTS.get(stored.key);
-  if (!r) throw new ApiError(409, 'The manifest of this large object is gone.');
-  return (await r.json()) as StoredSegment[];
-}
-
-/** Checks that the reader may read the segments in these containers (throws 401/403). */
-export type SegmentCheck = (containers: string[]) => Promise<void>;
-
-export async function sloSource(env: Env, account: string, stored: StoredObject, check: SegmentCheck): Promise<ObjectSource> {
-  const manifest = await readManifest(env, stored);
-  const refs = manifest.map((s) => parseObjectRef(s.name, 'segment'));
-  // Segments are read as the reader, as Swift's SLO middleware reads them by subrequest.
-  await check([...new Set(refs.map((r) => r.container))]);
-  const segments = await Promise.all(refs.map(async ({ container, object }, i) => ({
-    key: await objectKey(account, container, object), bytes: manifest[i]!.bytes,
-  })));
-  return segmentedSource(env, segments, stored.custom['slo-etag'] ?? '');
-}
-
-/** Reads a request body of at most max bytes (a manifest), else 413. */
-async function readLimited(body: ReadableStream<Uint8Array> | null, max: number): Promise<string> {
-  if (!body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = body.getReader();
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    size += r.value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new ApiError(413, `Manifest File > ${max} bytes`);
-    }
-    chunks.push(r.value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) all.set(c, at), (at += c.byteLength);
-  return new TextDecoder().decode(all);
-}
-
-const SEGMENT_KEYS = new Set(['path', 'etag', 'size_bytes']);
-
-/**
- * Checks a ?multipart-manifest=put body: each segment must exist with the etag and size
- * given (when given). Returns the manifest as stored, the SLO etag (MD5 of the segments'
- * etags concatenated) and the total size. authorizeRead is asked once per segment container.
- */
-export async function buildSloManifest(
-  env: Env, account: string, body: ReadableStream<Uint8Array> | null, authorizeRead: (container: string, object: string) => Promise<void>,
-): Promise<{ manifest: StoredSegment[]; etag: string; size: number }> {
-  const text = await readLimited(body, SLO_LIMITS.maxManifestSize);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw badRequest('Manifest must be valid JSON.');
-  }
-  if (!Array.isArray(parsed) || parsed.length === 0) throw badRequest('Manifest must be a non-empty list of segments.');
-  if (parsed.length > SLO_LIMITS.maxManifestSegments) throw badRequest(`Too many segments; max ${SLO_LIMITS.maxManifestSegments}`);
-  const errors: string[] = [];
-  const checked = new Set<string>();
-  const manifest: StoredSegment[] = [];
-  for (const [i, seg] of parsed.entries()) {
-    if (typeof seg !== 'object' || seg === null || Array.isArray(seg)) throw badRequest(`Index ${i}: not a JSON object`);
-    const entry = seg as Record<string, unknown>;
-    const extra = Object.keys(entry).filter((k) => !SEGMENT_KEYS.has(k));
-    if (extra.length) throw badRequest(`Index ${i}: extraneous keys ${extra.map((k) => `"${k}"`).join(', ')}`);
-    if (typeof entry.path !== 'string') throw badRequest(`Index ${i}: "path" must be a string`);
-    if (entry.etag !== undefined && entry.etag !== null && typeof entry.etag !== 'string') throw badRequest(`Index ${i}: "etag" must be a string or null`);
-    const sizeGiven = entry.size_bytes;
-    if (sizeGiven !== undefined && sizeGiven !== null && !(Number.isInteger(sizeGiven) && (sizeGiven as number) >= 0)) {
-      throw badRequest(`Index ${i}: "size_bytes" must be an integer or null`);
-    }
-    let ref: { container: string; object: string };
-    try {
-      ref = parseObjectRef(entry.path, 'segment');
-    } catch {
-      throw badRequest(`Index ${i}: path does not refer to an object. Path must be of the form /container/object.`);
-    }
-    if (!checked.has(ref.container)) {
-      await authorizeRead(ref.container, ref.object);
-      checked.add(ref.container);
-    }
-    const found = await headObject(env, account, ref.container, ref.object);
-    const path = `/${ref.container}/${ref.object}`;
-    if (!found) {
-      errors.push(`${path}, 404 Not Found`);
-      continue;
-    }
-    if (found.custom['x-static-large-object']) errors.push(`${path}, a segment may not itself be a large object`);
-    if (typeof entry.etag === 'string' && entry.etag.replace(/"/g, '') !== found.etag) errors.push(`${path}, Etag Mismatch`);
-    if (typeof sizeGiven === 'number' && sizeGiven !== found.size) errors.push(`${path}, Size Mismatch`);
-    if (found.size < 1 && i < parsed.length - 1) errors.push(`${path}, Too Small; each segment must be at least 1 byte.`);
-    manifest.push({ name: path, hash: found.etag, bytes: found.size, content_type: found.contentType, last_modified: listingDate(found.timestamp) });
-  }
-  if (errors.length) throw badRequest(`Errors:\n${errors.join('\n')}`);
-  const size = manifest.reduce((n, s) => n + s.bytes, 0);
-  if (size > LIMITS.maxFileSize * SLO_LIMITS.maxManifestSegments) throw new ApiError(413, 'Your request is too large.');
-  return { manifest, etag: await md5Hex(manifest.map((s) => s.hash).join('')), size };
-}
-
-/** ?multipart-manifest=delete: the segments, then the manifest. Counts for the response. */
-export async function deleteSlo(env: Env, account: string, container: string, object: string, stored: StoredObject) {
-  const manifest = await readManifest(env, stored);
-  let deleted = 0;
-  let notFound = 0;
-  for (const s of manifest) {
-    const { container: c, object: o } = parseObjectRef(s.name, 'segment');
-    if (await deleteObject(env, account, c, o)) deleted += 1;
-    else notFound += 1;
-  }
-  if (await deleteObject(env, account, container, object)) deleted += 1;
-  else notFound += 1;
-  return { 'Number Deleted': deleted, 'Number Not Found': notFound, 'Response Status': '200 OK', 'Response Body': '', Errors: [] as string[][] };
 }
 
 // --- dynamic large objects ---
@@ -225,15 +145,33 @@ export function parseDloManifest(value: string): { container: string; prefix: st
   return { container: decoded.slice(0, at), prefix: decoded.slice(at + 1) };
 }
 
+/** Checks that the reader may read (and list) the segments' container (throws 401/403). */
+export type SegmentCheck = (container: string) => Promise<void>;
+
 export async function dloSource(
   env: Env, account: string, self: { container: string; object: string }, manifest: string, check: SegmentCheck,
 ): Promise<ObjectSource> {
   const { container, prefix } = parseDloManifest(manifest);
-  await check([container]);
+  await check(container);
   const entries: (ObjectEntry | Subdir)[] = (await accountStub(env, account).listObjects(container, {
     prefix, delimiter: '', marker: '', endMarker: '', limit: SLO_LIMITS.maxDloSegments, reverse: false,
   })) ?? [];
   const listed = entries.filter((e): e is ObjectEntry => 'name' in e && !(container === self.container && e.name === self.object));
-  const segments = await Promise.all(listed.map(async (e) => ({ key: await objectKey(account, container, e.name), bytes: e.bytes })));
-  return segmentedSource(env, segments, await md5Hex(listed.map((e) => e.hash).join('')));
+  const name = `/v1/${account}/${self.container}/${self.object}`;
+  return {
+    size: listed.reduce((n, e) => n + e.bytes, 0),
+    etag: `"${await md5Hex(listed.map((e) => e.hash).join(''))}"`,
+    async *pieces(offset, length) {
+      // DLOs only care that the names match the prefix: no etag or size checks (as in Swift).
+      let at = 0;
+      const end = offset + length;
+      for (const e of listed) {
+        const from = Math.max(offset, at);
+        const to = Math.min(end, at + e.bytes);
+        if (from < to) yield segmentPiece(env, account, name, { container, object: e.name }, from - at, to - at - 1);
+        at += e.bytes;
+        if (at >= end) return;
+      }
+    },
+  };
 }

@@ -5,7 +5,8 @@ import { authorizeSwift } from './access';
 import type { SwiftEnv } from './env';
 import { contentRange, parseRanges, preconditions } from './conditional';
 import { httpDate, titleCase } from './headers';
-import { concatenate, dloSource, plainSource, sloSource, type ObjectSource } from './large-objects';
+import { concatenate, dloSource, plainSource, primed, type ObjectSource, type Piece } from './large-objects';
+import { rawManifest, readManifest, sloSource } from './slo';
 import type { StoredObject } from './storage';
 
 /** Stored headers sent back as they were given (besides X-Object-Meta-*). */
@@ -25,40 +26,66 @@ export function objectHeaders(s: StoredObject): Record<string, string> {
   return headers;
 }
 
-/** What the object reads as: its own bytes, or its segments' unless the manifest itself is asked. */
+/** What the object reads as: its own bytes, or its segments unless the manifest itself is asked. */
 export async function sourceOf(
   c: Context<SwiftEnv>, account: string, container: string, object: string, stored: StoredObject, manifestItself: boolean,
 ): Promise<ObjectSource> {
-  const segmentsReadable = async (containers: string[]) => {
-    for (const segments of containers) await authorizeSwift(c, 'object:read', { account, container: segments });
+  const readable = async (segments: string) => {
+    await authorizeSwift(c, 'object:read', { account, container: segments });
   };
-  if (!manifestItself && stored.custom['x-static-large-object']) return sloSource(c.env, account, stored, segmentsReadable);
+  if (!manifestItself && stored.custom['x-static-large-object']) return sloSource(c.env, account, container, object, stored, readable);
   const dlo = stored.custom['x-object-manifest'];
   if (!manifestItself && dlo) {
-    const listable = async (containers: string[]) => {
-      await segmentsReadable(containers);
-      for (const segments of containers) await authorizeSwift(c, 'container:list', { account, container: segments });
+    const listable = async (segments: string) => {
+      await readable(segments);
+      await authorizeSwift(c, 'container:list', { account, container: segments });
     };
     return dloSource(c.env, account, { container, object }, dlo, listable);
   }
-  return plainSource(c.env, stored);
+  return plainSource(c.env, { account, container, object }, stored);
 }
 
-/** The whole content of a source as one stream of known length. */
+async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  yield first;
+  for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
+}
+
+/**
+ * The bytes [offset, offset + length) of a source as one stream. The first segment is
+ * opened before this returns, so one that cannot be read is a 409, not a cut-off body.
+ */
 export async function streamOf(c: Context<SwiftEnv>, source: ObjectSource, offset = 0, length = source.size): Promise<ReadableStream<Uint8Array>> {
-  const parts = source.parts(offset, length);
-  // One part is already a stream of the right length: no copy through JS.
-  if (parts.length === 1) return parts[0]!();
-  return concatenate(length, parts, (p) => c.executionCtx.waitUntil(p));
+  const it = source.pieces(offset, length)[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return new Blob([]).stream();
+  if (first.value instanceof Uint8Array && first.value.byteLength === length) return new Blob([first.value]).stream();
+  // One piece is already a stream of the right length: no copy through JS.
+  if (!(first.value instanceof Uint8Array) && first.value.length === length) return first.value.open();
+  return concatenate(length, await primed(prepend(first.value, it)), (p) => c.executionCtx.waitUntil(p));
+}
+
+/** ?multipart-manifest=get&format=raw: the manifest as it would be PUT, with the large object's type. */
+async function rawSource(c: Context<SwiftEnv>, account: string, container: string, object: string, stored: StoredObject): Promise<ObjectSource> {
+  const raw = await rawManifest(await readManifest(c.env, account, container, object, stored.version));
+  return {
+    size: raw.body.byteLength,
+    etag: raw.etag,
+    async *pieces(offset, length) {
+      yield raw.body.subarray(offset, offset + length);
+    },
+  };
 }
 
 export async function objectResponse(
   c: Context<SwiftEnv>, account: string, container: string, object: string, stored: StoredObject,
 ): Promise<Response> {
   const manifestGet = c.req.query('multipart-manifest') === 'get';
-  const source = await sourceOf(c, account, container, object, stored, manifestGet);
+  const slo = Boolean(stored.custom['x-static-large-object']);
+  const raw = slo && manifestGet && c.req.query('format') === 'raw';
+  const source = raw ? await rawSource(c, account, container, object, stored) : await sourceOf(c, account, container, object, stored, manifestGet);
   const headers: Record<string, string> = { ...objectHeaders(stored), ETag: source.etag };
-  if (manifestGet && stored.custom['x-static-large-object']) headers['Content-Type'] = 'application/json; charset=utf-8';
+  if (slo && manifestGet && !raw) headers['Content-Type'] = 'application/json; charset=utf-8';
+  if (slo && !manifestGet) headers['X-Manifest-Etag'] = stored.etag;
   if (preconditions(c.req.raw.headers, source.etag.replace(/"/g, ''), stored.timestamp) === 304) {
     const { 'Content-Type': _ct, ...rest } = headers;
     return new Response(null, { status: 304, headers: rest });
@@ -79,17 +106,18 @@ export async function objectResponse(
   // Several ranges: multipart/byteranges, each part with its own Content-Range.
   const boundary = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
   const encoder = new TextEncoder();
-  const parts: Parameters<typeof concatenate>[1] = [];
-  let total = 0;
-  for (const r of ranges) {
-    const head = encoder.encode(`--${boundary}\r\nContent-Type: ${stored.contentType}\r\nContent-Range: ${contentRange(r, source.size)}\r\n\r\n`);
-    parts.push(head, ...source.parts(r.offset, r.length), encoder.encode('\r\n'));
-    total += head.byteLength + r.length + 2;
-  }
+  const heads = ranges.map((r) => encoder.encode(`--${boundary}\r\nContent-Type: ${stored.contentType}\r\nContent-Range: ${contentRange(r, source.size)}\r\n\r\n`));
   const tail = encoder.encode(`--${boundary}--`);
-  parts.push(tail);
-  total += tail.byteLength;
-  const body = concatenate(total, parts, (p) => c.executionCtx.waitUntil(p));
+  const total = ranges.reduce((n, r, i) => n + heads[i]!.byteLength + r.length + 2, tail.byteLength);
+  async function* parts(): AsyncGenerator<Piece> {
+    for (const [i, r] of ranges!.entries()) {
+      yield heads[i]!;
+      yield* source.pieces(r.offset, r.length);
+      yield encoder.encode('\r\n');
+    }
+    yield tail;
+  }
+  const body = concatenate(total, await primed(parts()), (p) => c.executionCtx.waitUntil(p));
   return new Response(body, {
     status: 206,
     headers: { ...headers, 'Content-Type': `multipart/byteranges;boundary=${boundary}`, 'Content-Length': String(total) },

@@ -1,8 +1,9 @@
-// Where Swift keeps things: object data and per-object metadata in R2 (key
-// <account>/<container>/<object>), so GET and HEAD need no Durable Object call; each
-// account's containers, listings and counts in its SwiftAccount Durable Object.
+// Where Swift keeps things: each account's containers, listings and counts in its
+// SwiftAccount Durable Object, and there too small objects whole (up to INLINE_MAX bytes
+// with a known length), so writing or reading one is one call; larger objects' data and
+// metadata in R2 (key <account>/<container>/<object>). Reads ask the account first.
 import { ApiError, badRequest } from '../../lib/errors';
-import type { SwiftAccount } from '../../durable-objects/swift-account';
+import type { ObjectRead, ObjectRecord, SwiftAccount } from '../../durable-objects/swift-account';
 import type { Env } from './env';
 import { byteLength, LIMITS } from './names';
 
@@ -26,8 +27,12 @@ export async function objectKey(account: string, container: string, object: stri
   return `${account}/${container}/${head}#${digest}`;
 }
 
-/** An object as its R2 record describes it. */
+/** Objects of at most this many bytes, sent with a Content-Length, are kept in the account's Durable Object. */
+export const INLINE_MAX = 64 * 1024;
+
+/** An object as its stored record describes it. */
 export interface StoredObject {
+  /** The R2 key of its data (also set for an object held inline, for the version it may replace). */
   key: string;
   size: number;
   etag: string;
@@ -35,48 +40,79 @@ export interface StoredObject {
   timestamp: string;
   /** Lower-case names: x-object-meta-*, content-disposition, x-delete-at, x-static-large-object, ... */
   custom: Record<string, string>;
-  /** R2's own etag of the data, for guarding a later read of the same version. */
-  r2Etag: string;
+  /** Identifies this version, to guard a later read of the same one: R2's etag, or the timestamp of an inline object. */
+  version: string;
+  /** The bytes of an object held inline (empty when read for a HEAD). */
+  inline?: Uint8Array;
 }
 
 export const isExpired = (custom: Record<string, string>) =>
   custom['x-delete-at'] !== undefined && Number(custom['x-delete-at']) <= Date.now() / 1000;
 
-/**
- * The Swift etag: kept in R2 metadata when known before the write, else R2's own etag
- * (the MD5 for a single put); multipart uploads (chunked bodies) keep it in the listing.
- */
-async function describe(env: Env, account: string, container: string, object: string, r: R2Object): Promise<StoredObject> {
-  const custom = r.customMetadata ?? {};
-  let etag = custom.etag ?? r.etag;
-  if (custom['etag-source'] === 'listing') {
-    etag = (await accountStub(env, account).getObject(container, object))?.etag ?? etag;
-  }
+/** An object held inline, as its Durable Object row describes it. */
+function describeInline(read: ObjectRead & { inline: NonNullable<ObjectRead['inline']> }): StoredObject {
+  const { record, inline } = read;
+  // The listing may show a large object's etag; the data's own MD5 is kept beside it.
   return {
-    key: r.key, size: r.size, etag, contentType: r.httpMetadata?.contentType ?? 'application/octet-stream',
-    timestamp: custom['x-timestamp'] ?? (r.uploaded.getTime() / 1000).toFixed(5), custom, r2Etag: r.etag,
+    key: record.key, size: inline.size, etag: inline.metadata.etag ?? record.etag, contentType: record.contentType, timestamp: record.timestamp,
+    custom: inline.metadata, version: record.timestamp, inline: inline.data,
   };
 }
 
-/** HEAD of an object; null when absent or expired. */
-export async function headObject(env: Env, account: string, container: string, object: string): Promise<StoredObject | null> {
-  const r = await env.OBJECTS.head(await objectKey(account, container, object));
-  if (!r || isExpired(r.customMetadata ?? {})) return null;
-  return describe(env, account, container, object, r);
+/**
+ * An object in R2. The Swift etag is kept in R2 metadata when known before the write,
+ * else it is R2's own etag (the MD5 for a single put); multipart uploads (chunked bodies)
+ * keep it in the listing record.
+ */
+function describe(record: ObjectRecord, r: R2Object): StoredObject {
+  const custom = r.customMetadata ?? {};
+  const etag = custom['etag-source'] === 'listing' ? record.etag : custom.etag ?? r.etag;
+  return {
+    key: r.key, size: r.size, etag, contentType: r.httpMetadata?.contentType ?? 'application/octet-stream',
+    timestamp: custom['x-timestamp'] ?? (r.uploaded.getTime() / 1000).toFixed(5), custom, version: r.etag,
+  };
 }
 
-/** GET of an object (a byte range of it when asked); null when absent, expired or replaced. */
+/**
+ * An object's record without its data (R2's), or with it when it is held inline and
+ * withData is set (a small object's bytes come in the same call); null when absent or expired.
+ */
+export async function headObject(env: Env, account: string, container: string, object: string, withData = false): Promise<StoredObject | null> {
+  const read = await accountStub(env, account).readObject(container, object, withData);
+  if (!read) return null;
+  if (read.inline) return describeInline({ ...read, inline: read.inline });
+  const r = await env.OBJECTS.head(read.record.key);
+  if (!r || isExpired(r.customMetadata ?? {})) return null;
+  return describe(read.record, r);
+}
+
+/** Bytes of an inline object as a stream of known length. */
+function bytesStream(data: Uint8Array): ReadableStream<Uint8Array> {
+  return new Blob([data]).stream();
+}
+
+/**
+ * GET of an object (a byte range of it when asked); null when absent, expired, or no
+ * longer the version given.
+ */
 export async function getObject(
-  env: Env, account: string, container: string, object: string, range?: { offset: number; length: number }, r2Etag?: string,
+  env: Env, account: string, container: string, object: string, range?: { offset: number; length: number }, version?: string,
 ): Promise<{ stored: StoredObject; body: ReadableStream<Uint8Array> } | null> {
-  const key = await objectKey(account, container, object);
-  const r = await env.OBJECTS.get(key, { range, onlyIf: r2Etag ? { etagMatches: r2Etag } : undefined });
+  const read = await accountStub(env, account).readObject(container, object, true);
+  if (!read) return null;
+  if (read.inline) {
+    const stored = describeInline({ ...read, inline: read.inline });
+    if (version !== undefined && version !== stored.version) return null;
+    const data = range ? stored.inline!.subarray(range.offset, range.offset + range.length) : stored.inline!;
+    return { stored, body: bytesStream(data) };
+  }
+  const r = await env.OBJECTS.get(read.record.key, { range, onlyIf: version ? { etagMatches: version } : undefined });
   if (!r || !('body' in r)) return null;
   if (isExpired(r.customMetadata ?? {})) {
     await r.body.cancel();
     return null;
   }
-  return { stored: await describe(env, account, container, object, r), body: r.body };
+  return { stored: describe(read.record, r), body: r.body };
 }
 
 // --- writing ---
@@ -100,7 +136,7 @@ function etagMismatch(): ApiError {
  * a chunked body as a multipart upload, part by part. Never holds more than one part.
  * Returns the MD5 etag and the size.
  */
-export async function writeData(
+async function writeData(
   env: Env, key: string, body: ReadableStream<Uint8Array> | null, length: number | null, opts: WriteOptions,
 ): Promise<{ etag: string; bytes: number }> {
   const clientEtag = opts.clientEtag?.replace(/"/g, '').toLowerCase();
@@ -215,6 +251,73 @@ async function writeChunked(env: Env, key: string, body: ReadableStream<Uint8Arr
   }
 }
 
+/** Reads a body of a declared length whole (a small object's). */
+async function readWhole(body: ReadableStream<Uint8Array> | null, length: number): Promise<Uint8Array> {
+  if (length === 0) {
+    await body?.cancel();
+    return new Uint8Array(0);
+  }
+  if (body === null) throw badRequest('Request body shorter than Content-Length');
+  let data: Uint8Array;
+  try {
+    data = new Uint8Array(await new Response(body).arrayBuffer());
+  } catch {
+    throw writeFailure(null);
+  }
+  if (data.byteLength !== length) throw writeFailure(null);
+  return data;
+}
+
+/** Where an object goes and what its listing shows (large objects list their content's size and etag). */
+export interface ObjectTarget {
+  account: string;
+  container: string;
+  object: string;
+  listing?: { bytes: number; etag: string };
+}
+
+/**
+ * Writes an object and records it in its container: a small body of known length into
+ * the account's Durable Object in that one call, anything else into R2 first. Returns
+ * null when the container does not exist (nothing is left behind).
+ */
+export async function writeObject(
+  env: Env, to: ObjectTarget, body: ReadableStream<Uint8Array> | null, length: number | null, opts: WriteOptions,
+): Promise<{ etag: string; bytes: number } | null> {
+  const stub = accountStub(env, to.account);
+  const key = await objectKey(to.account, to.container, to.object);
+  const timestamp = opts.custom['x-timestamp']!;
+  const deleteAt = opts.custom['x-delete-at'] ? Number(opts.custom['x-delete-at']) : null;
+  const record = (written: { etag: string; bytes: number }): ObjectRecord => ({
+    name: to.object, bytes: to.listing?.bytes ?? written.bytes, etag: to.listing?.etag ?? written.etag,
+    contentType: opts.contentType, timestamp, deleteAt, key,
+  });
+
+  if (length !== null && length <= INLINE_MAX) {
+    const data = await readWhole(body, length);
+    const etag = hex(await crypto.subtle.digest('MD5', data));
+    const clientEtag = opts.clientEtag?.replace(/"/g, '').toLowerCase();
+    if (clientEtag && clientEtag !== etag) throw etagMismatch();
+    const written = { etag, bytes: data.byteLength };
+    const result = await stub.recordObject(to.container, record(written), { data, size: data.byteLength, metadata: { ...opts.custom, etag } });
+    if (!result.recorded) return null;
+    // The version replaced had its data in R2: remove it, unless a newer write put it there meanwhile.
+    if (result.replacedInR2) {
+      const old = await env.OBJECTS.head(key);
+      if (old && Number(old.customMetadata?.['x-timestamp'] ?? 0) <= Number(timestamp)) await env.OBJECTS.delete(key);
+    }
+    return written;
+  }
+
+  const written = await writeData(env, key, body, length, opts);
+  const result = await stub.recordObject(to.container, record(written));
+  if (!result.recorded) {
+    await env.OBJECTS.delete(key);
+    return null;
+  }
+  return written;
+}
+
 // --- what access.ts and routes/bulk.ts use ---
 
 /** The account's metadata, lower-case header names (x-account-meta-temp-url-key, ...). */
@@ -234,12 +337,14 @@ export async function getContainerInfo(
 
 /** Deletes an object's data and its listing entry; true when it existed (and had not expired). */
 export async function deleteObject(env: Env, account: string, container: string, object: string): Promise<boolean> {
-  const key = await objectKey(account, container, object);
-  const head = await env.OBJECTS.head(key);
   const removed = await accountStub(env, account).removeObject(container, object);
+  const alive = removed !== null && (removed.record.deleteAt === null || removed.record.deleteAt > Date.now() / 1000);
+  if (removed?.inline) return alive;
+  const key = removed?.record.key ?? (await objectKey(account, container, object));
+  const head = await env.OBJECTS.head(key);
   if (head) await env.OBJECTS.delete(key);
   if (head) return !isExpired(head.customMetadata ?? {});
-  return removed !== null && (removed.deleteAt === null || removed.deleteAt > Date.now() / 1000);
+  return alive;
 }
 
 export async function deleteContainer(env: Env, account: string, container: string): Promise<'deleted' | 'not_found' | 'not_empty'> {

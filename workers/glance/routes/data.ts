@@ -15,8 +15,8 @@ import { getImageData, putImageData } from '../store';
 
 export const dataRoutes = new Hono<GlanceEnv>();
 
-/** Glance's image_size_cap; also the largest object a single Swift PUT takes (5 GiB). */
-export const IMAGE_SIZE_CAP = 5 * 1024 ** 3;
+/** Glance's image_size_cap, at its default (1 TiB); images above 5 GiB go to Swift in segments (store.ts). */
+export const IMAGE_SIZE_CAP = 1024 ** 4;
 
 const BATCH = 1 << 20;
 const tooLarge = () => new ApiError(413, `Denying attempt to upload image larger than ${IMAGE_SIZE_CAP} bytes.`);

@@ -35,10 +35,10 @@ const STATUS_TEXT: Record<number, string> = {
   500: '500 Internal Error',
   502: '502 Bad Gateway',
 };
-const statusLine = (code: number) => STATUS_TEXT[code] ?? `${code} Error`;
+export const statusLine = (code: number) => STATUS_TEXT[code] ?? `${code} Error`;
 
 const ACCEPTABLE = ['text/plain', 'application/json', 'application/xml', 'text/xml'] as const;
-type OutFormat = (typeof ACCEPTABLE)[number];
+export type OutFormat = (typeof ACCEPTABLE)[number];
 
 /** Accept negotiation as swob's best_match: highest q wins, ties go to the server's order. */
 export function bestMatch(accept: string | undefined): OutFormat | null {
@@ -75,7 +75,7 @@ export function unquote(text: string): string {
 }
 
 // urllib's quote with safe '/': how Swift names failed paths in the body.
-function quote(text: string): string {
+export function quote(text: string): string {
   let out = '';
   for (const byte of new TextEncoder().encode(text)) {
     const ch = String.fromCharCode(byte);
@@ -158,54 +158,81 @@ async function deleteOne(c: Context<SwiftEnv>, account: string, name: string): P
   }
 }
 
-export async function bulkDelete(c: Context<SwiftEnv>, account: string): Promise<Response> {
+/** A name to delete; one with an error (found while listing a manifest's segments) is only reported. */
+export interface Deletion {
+  name: string;
+  error?: { code: number; message: string };
+}
+
+/**
+ * Deletes names as the caller, objects first, then containers (so a container emptied in
+ * the same request goes too), a few at a time, counting into result. Throws BulkError
+ * when too many fail.
+ */
+export async function deleteAll(c: Context<SwiftEnv>, account: string, items: Deletion[], result: BulkResult): Promise<void> {
+  let failType = 400;
+  const isObject = (n: string) => n.replace(/^\/+|\/+$/g, '').includes('/');
+  for (const batch of [items.filter((d) => isObject(d.name)), items.filter((d) => !isObject(d.name))]) {
+    let next = 0;
+    let aborted = false;
+    const worker = async () => {
+      while (next < batch.length && !aborted) {
+        const item = batch[next++]!;
+        if (item.error) {
+          if (item.error.code === 404) result['Number Not Found']++;
+          else result.Errors.push([quote(item.name), item.error.message]);
+          continue;
+        }
+        const outcome = await deleteOne(c, account, item.name);
+        if (outcome === 'deleted') result['Number Deleted']++;
+        else if (outcome === 'not_found' || outcome === 404) result['Number Not Found']++;
+        else {
+          if (outcome >= 500) failType = 502;
+          result.Errors.push([quote(item.name), statusLine(outcome)]);
+        }
+        if (result.Errors.length >= MAX_FAILED_DELETES) aborted = true;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batch.length) }, worker));
+    if (aborted) throw new BulkError(400, 'Max delete failures exceeded');
+  }
+  if (result.Errors.length > 0) result['Response Status'] = statusLine(failType);
+  else if (!result['Number Deleted'] && !result['Number Not Found']) {
+    result['Response Status'] = statusLine(400);
+    result['Response Body'] = 'Invalid bulk delete.';
+  }
+}
+
+/** Runs deletions and answers as Swift's bulk middleware does: always 200, the outcome in the body. */
+export async function deleteResponse(
+  c: Context<SwiftEnv>, account: string, items: () => Promise<Deletion[]>,
+): Promise<Response> {
   const format = bestMatch(c.req.header('Accept'));
   const result: BulkResult = { 'Response Status': statusLine(200), 'Response Body': '', 'Number Deleted': 0, 'Number Not Found': 0, Errors: [] };
   try {
     if (!format) throw new BulkError(406);
-    const incoming = c.req.header('Content-Type');
-    if (incoming && !incoming.startsWith('text/plain')) throw new BulkError(406);
-    if (c.req.header('Content-Length') === undefined && c.req.header('Transfer-Encoding')?.toLowerCase() !== 'chunked' && c.req.raw.body === null) {
-      throw new BulkError(411);
-    }
-    const names = parseDeleteBody(await c.req.text());
-    let failType = 400;
-    // Objects first, then containers, so a container emptied in the same request goes too.
-    const isObject = (n: string) => n.replace(/^\/+|\/+$/g, '').includes('/');
-    for (const batch of [names.filter(isObject), names.filter((n) => !isObject(n))]) {
-      let next = 0;
-      let aborted = false;
-      const worker = async () => {
-        while (next < batch.length && !aborted) {
-          const name = batch[next++]!;
-          const outcome = await deleteOne(c, account, name);
-          if (outcome === 'deleted') result['Number Deleted']++;
-          else if (outcome === 'not_found' || outcome === 404) result['Number Not Found']++;
-          else {
-            if (outcome >= 500) failType = 502;
-            result.Errors.push([quote(name), statusLine(outcome)]);
-            if (result.Errors.length >= MAX_FAILED_DELETES) aborted = true;
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batch.length) }, worker));
-      if (aborted) throw new BulkError(400, 'Max delete failures exceeded');
-    }
-    if (result.Errors.length > 0) result['Response Status'] = statusLine(failType);
-    else if (!result['Number Deleted'] && !result['Number Not Found']) {
-      result['Response Status'] = statusLine(400);
-      result['Response Body'] = 'Invalid bulk delete.';
-    }
+    await deleteAll(c, account, await items(), result);
   } catch (err) {
-    if (err instanceof BulkError) {
+    if (err instanceof BulkError || err instanceof ApiError) {
       result['Response Status'] = statusLine(err.status);
-      result['Response Body'] = err.body;
+      result['Response Body'] = err instanceof BulkError ? err.body : err.message;
     } else {
       console.error('bulk delete:', err);
       result['Response Status'] = statusLine(500);
     }
   }
   return c.body(renderResult(format, result), 200, { 'Content-Type': `${format ?? 'text/plain'}; charset=utf-8` });
+}
+
+export function bulkDelete(c: Context<SwiftEnv>, account: string): Promise<Response> {
+  return deleteResponse(c, account, async () => {
+    const incoming = c.req.header('Content-Type');
+    if (incoming && !incoming.startsWith('text/plain')) throw new BulkError(406);
+    if (c.req.header('Content-Length') === undefined && c.req.header('Transfer-Encoding')?.toLowerCase() !== 'chunked' && c.req.raw.body === null) {
+      throw new BulkError(411);
+    }
+    return parseDeleteBody(await c.req.text()).map((name) => ({ name }));
+  });
 }
 
 /**

@@ -5,10 +5,13 @@ import { ApiError, badRequest, notFound } from '../../../lib/errors';
 import { authorizeSwift } from '../access';
 import type { SwiftEnv } from '../env';
 import { deleteAtOf, objectMetadata, swiftTimestamp, httpDate } from '../headers';
-import { buildSloManifest, deleteSlo, parseDloManifest } from '../large-objects';
-import { parseObjectRef, type SwiftPath } from '../names';
+import { parseDloManifest, SLO_LIMITS } from '../large-objects';
+import { segmentsToDelete } from '../slo';
+import { buildSloManifest, type HeadSegment } from '../slo-manifest';
+import { bestMatch, deleteResponse } from './bulk';
+import { checkContainerName, checkObjectName, parseObjectRef, type SwiftPath } from '../names';
 import { OBJECT_HEADERS, objectHeaders, objectResponse, sourceOf, streamOf } from '../object-read';
-import { accountStub, deleteObject, getObject, headObject, objectKey, writeData } from '../storage';
+import { accountStub, deleteObject, getObject, headObject, INLINE_MAX, writeObject } from '../storage';
 import { guessContentType } from '../content-types';
 import { NOT_FOUND } from './container';
 
@@ -16,9 +19,8 @@ type C = Context<SwiftEnv>;
 type Target = SwiftPath & { container: string; object: string };
 
 const TRUE = new Set(['true', '1', 'yes', 'on', 't', 'y']);
-const SMALL_BODY = 64 * 1024;
 
-/** A GET that asks for the whole object with no preconditions: one R2 read serves it. */
+/** A GET that asks for the whole object with no preconditions: one read (the account, then R2 for a large object) serves it. */
 function isPlainGet(c: C): boolean {
   const h = c.req.raw.headers;
   return (
@@ -35,7 +37,7 @@ async function get(c: C, path: Target): Promise<Response> {
     if (!found) throw notFound(NOT_FOUND);
     const { stored, body } = found;
     if (!stored.custom['x-static-large-object'] && !stored.custom['x-object-manifest']) {
-      return new Response(body, {
+      return new Response(stored.inline ?? body, {
         status: 200,
         headers: { ...objectHeaders(stored), ETag: stored.etag, 'Content-Length': String(stored.size) },
       });
@@ -43,7 +45,8 @@ async function get(c: C, path: Target): Promise<Response> {
     // A manifest reads as its segments: the general path below assembles them.
     await body.cancel();
   }
-  const stored = await headObject(c.env, path.account, path.container, path.object);
+  // A GET of a small object gets its bytes in the same call.
+  const stored = await headObject(c.env, path.account, path.container, path.object, c.req.method === 'GET');
   if (!stored) throw notFound(NOT_FOUND);
   return objectResponse(c, path.account, path.container, path.object, stored);
 }
@@ -86,29 +89,23 @@ async function store(
   contentType: string, custom: Record<string, string>, clientEtag?: string,
   listing?: { bytes: number; etag: string },
 ): Promise<{ etag: string; bytes: number }> {
-  const stub = accountStub(c.env, path.account);
   // Before streaming a large or unknown-length body, make sure it has somewhere to go;
-  // a small one is written straight away (recordObject checks again and cleans up).
-  if ((length === null || length > SMALL_BODY) && !(await stub.getContainer(path.container))) {
+  // a small one is written straight away (the record checks the container in the same call).
+  if ((length === null || length > INLINE_MAX) && !(await accountStub(c.env, path.account).getContainer(path.container))) {
     await body?.cancel();
     throw notFound(NOT_FOUND);
   }
-  const key = await objectKey(path.account, path.container, path.object);
-  const written = await writeData(c.env, key, body, length, { contentType, custom, clientEtag });
-  const deleteAt = custom['x-delete-at'] ? Number(custom['x-delete-at']) : null;
-  const recorded = await stub.recordObject(path.container, {
-    name: path.object, bytes: listing?.bytes ?? written.bytes, etag: listing?.etag ?? written.etag,
-    contentType, timestamp: custom['x-timestamp']!, deleteAt, key,
-  });
-  if (!recorded) {
-    await c.env.OBJECTS.delete(key);
-    throw notFound(NOT_FOUND);
-  }
+  const written = await writeObject(c.env, { ...path, listing }, body, length, { contentType, custom, clientEtag });
+  if (!written) throw notFound(NOT_FOUND);
   return written;
 }
 
+const RESERVED_SLO_HEADER = 'X-Static-Large-Object is a reserved header. To create a static large object add query param multipart-manifest=put.';
+
 async function put(c: C, path: Target): Promise<Response> {
   await authorizeSwift(c, 'object:write', path);
+  if (c.req.query('multipart-manifest') === 'put') return putManifest(c, path);
+  if (c.req.header('X-Static-Large-Object') !== undefined) throw badRequest(RESERVED_SLO_HEADER);
   const copyFrom = c.req.header('X-Copy-From');
   if (copyFrom !== undefined) {
     const source = parseObjectRef(copyFrom, 'X-Copy-From');
@@ -120,25 +117,48 @@ async function put(c: C, path: Target): Promise<Response> {
   const contentType = headers.get('content-type') || guessContentType(path.object);
   const custom = newCustom(headers, {}, timestamp);
   const clientEtag = headers.get('etag')?.replace(/"/g, '').toLowerCase();
-  if (clientEtag !== undefined && !/^[0-9a-f]{32}$/.test(clientEtag) && c.req.query('multipart-manifest') !== 'put') {
-    throw new ApiError(422, 'Unable to process the contained instructions');
-  }
-
-  if (c.req.query('multipart-manifest') === 'put') {
-    const slo = await buildSloManifest(c.env, path.account, c.req.raw.body, async (container, object) => {
-      await authorizeSwift(c, 'object:read', { account: path.account, container, object });
-    });
-    if (clientEtag !== undefined && clientEtag !== slo.etag) throw new ApiError(422, 'Unable to process the contained instructions');
-    const data = new TextEncoder().encode(JSON.stringify(slo.manifest));
-    const sloCustom: Record<string, string> = { ...custom, 'x-static-large-object': 'True', 'slo-etag': slo.etag, 'slo-size': String(slo.size) };
-    delete sloCustom['x-object-manifest'];
-    const body = new Blob([data]).stream();
-    await store(c, path, body, data.byteLength, contentType, sloCustom, undefined, { bytes: slo.size, etag: slo.etag });
-    return created(`"${slo.etag}"`, timestamp);
-  }
-
+  if (clientEtag !== undefined && !/^[0-9a-f]{32}$/.test(clientEtag)) throw new ApiError(422, 'Unable to process the contained instructions');
   const written = await store(c, path, c.req.raw.body, contentLength(c), contentType, custom, clientEtag);
   return created(written.etag, timestamp);
+}
+
+/** What a HEAD of a segment answers, as the requester: a large object as its content. */
+function segmentHead(c: C, account: string): HeadSegment {
+  return async (container, object) => {
+    try {
+      checkContainerName(container);
+      checkObjectName(object);
+      await authorizeSwift(c, 'object:read', { account, container, object });
+      const stored = await headObject(c.env, account, container, object);
+      if (!stored) return 404;
+      const isSlo = Boolean(stored.custom['x-static-large-object']);
+      const source = await sourceOf(c, account, container, object, stored, false);
+      return { size: source.size, etag: source.etag.replace(/"/g, ''), contentType: stored.contentType, timestamp: stored.timestamp, isSlo };
+    } catch (err) {
+      if (err instanceof ApiError) return err.status;
+      throw err;
+    }
+  };
+}
+
+/** PUT ?multipart-manifest=put: a static large object from the segments listed in the body. */
+async function putManifest(c: C, path: Target): Promise<Response> {
+  if (c.req.header('X-Copy-From') !== undefined) throw new ApiError(405, 'Multipart Manifest PUTs cannot be COPY requests');
+  const length = contentLength(c);
+  if (length !== null && length > SLO_LIMITS.maxManifestSize) throw new ApiError(413, `Manifest File > ${SLO_LIMITS.maxManifestSize} bytes`);
+  const headers = c.req.raw.headers;
+  const timestamp = swiftTimestamp();
+  const contentType = headers.get('content-type') || guessContentType(path.object);
+  const custom = newCustom(headers, {}, timestamp);
+  delete custom['x-object-manifest'];
+  const slo = await buildSloManifest(c.req.raw.body, path, bestMatch(c.req.header('Accept')) ?? 'text/plain', segmentHead(c, path.account));
+  if (slo instanceof Response) return slo;
+  const clientEtag = headers.get('etag')?.replace(/"/g, '').toLowerCase();
+  if (clientEtag && clientEtag !== slo.etag) throw new ApiError(422, 'Unable to process the contained instructions');
+  const data = new TextEncoder().encode(JSON.stringify(slo.manifest));
+  const sloCustom: Record<string, string> = { ...custom, 'x-static-large-object': 'True', 'slo-etag': slo.etag, 'slo-size': String(slo.size) };
+  await store(c, path, new Blob([data]).stream(), data.byteLength, contentType, sloCustom, undefined, { bytes: slo.size, etag: slo.etag });
+  return created(`"${slo.etag}"`, timestamp);
 }
 
 /**
@@ -149,7 +169,7 @@ async function put(c: C, path: Target): Promise<Response> {
  */
 async function copy(c: C, from: { account: string; container: string; object: string }, to: Target): Promise<Response> {
   await authorizeSwift(c, 'object:read', from);
-  const stored = await headObject(c.env, from.account, from.container, from.object);
+  const stored = await headObject(c.env, from.account, from.container, from.object, true);
   if (!stored) throw notFound(NOT_FOUND);
   const manifestItself = c.req.query('multipart-manifest') === 'get';
   const source = await sourceOf(c, from.account, from.container, from.object, stored, manifestItself);
@@ -180,6 +200,7 @@ async function copy(c: C, from: { account: string; container: string; object: st
 }
 
 async function copyMethod(c: C, path: Target): Promise<Response> {
+  if (c.req.header('X-Static-Large-Object') !== undefined) throw badRequest(RESERVED_SLO_HEADER);
   const destination = c.req.header('Destination');
   if (!destination) throw new ApiError(412, 'Destination header required');
   const to = parseObjectRef(destination, 'Destination');
@@ -191,6 +212,7 @@ async function copyMethod(c: C, path: Target): Promise<Response> {
 /** POST replaces the user metadata (and Content-Type, X-Delete-At); the data is rewritten in place. */
 async function post(c: C, path: Target): Promise<Response> {
   await authorizeSwift(c, 'object:write', path);
+  if (c.req.header('X-Static-Large-Object') !== undefined) throw badRequest(RESERVED_SLO_HEADER);
   const stored = await headObject(c.env, path.account, path.container, path.object);
   if (!stored) throw notFound(NOT_FOUND);
   const headers = c.req.raw.headers;
@@ -206,8 +228,8 @@ async function post(c: C, path: Target): Promise<Response> {
   const contentType = headers.get('content-type') || stored.contentType;
   const listing = stored.custom['x-static-large-object']
     ? { bytes: Number(stored.custom['slo-size']), etag: stored.custom['slo-etag']! } : { bytes: stored.size, etag: stored.etag };
-  const current = await c.env.OBJECTS.get(stored.key, { onlyIf: { etagMatches: stored.r2Etag } });
-  if (!current || !('body' in current)) throw new ApiError(409, 'The object changed while its metadata was being replaced.');
+  const current = await getObject(c.env, path.account, path.container, path.object, undefined, stored.version);
+  if (!current) throw new ApiError(409, 'The object changed while its metadata was being replaced.');
   await store(c, path, current.body, stored.size, contentType, custom, undefined, listing);
   return new Response('<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>', {
     status: 202, headers: { 'Content-Type': 'text/html; charset=UTF-8' },
@@ -217,15 +239,10 @@ async function post(c: C, path: Target): Promise<Response> {
 async function remove(c: C, path: Target): Promise<Response> {
   await authorizeSwift(c, 'object:write', path);
   if (c.req.query('multipart-manifest') === 'delete') {
-    const stored = await headObject(c.env, path.account, path.container, path.object);
-    if (!stored) throw notFound(NOT_FOUND);
-    if (stored.custom['x-static-large-object']) {
-      const result = await deleteSlo(c.env, path.account, path.container, path.object, stored);
-      const json = (c.req.header('Accept') ?? '').includes('application/json');
-      const body = json ? JSON.stringify(result)
-        : Object.entries(result).map(([k, v]) => `${k}: ${Array.isArray(v) ? '' : v}`).join('\n') + '\n';
-      return new Response(body, { status: 200, headers: { 'Content-Type': json ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8' } });
-    }
+    // Segments (and nested manifests' segments) first, the manifest last, each as the caller.
+    return deleteResponse(c, path.account, () => segmentsToDelete(c.env, path.account, path.container, path.object, async (container) => {
+      await authorizeSwift(c, 'object:read', { account: path.account, container });
+    }));
   }
   if (!(await deleteObject(c.env, path.account, path.container, path.object))) throw notFound(NOT_FOUND);
   return new Response(null, { status: 204 });

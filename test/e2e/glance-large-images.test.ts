@@ -1,0 +1,139 @@
+// Images larger than swift_store_large_object_size go to Swift as glance_store's swift
+// driver writes them: segments <id>-00001... and a dynamic large object <id>. Glance's
+// store module runs here against the test cloud's Swift, as the glance service user,
+// with the thresholds set small through its bindings (1 MB), not 5 GiB.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Env } from '../../workers/glance/env';
+import { deleteImageData, getImageData, putImageData } from '../../workers/glance/store';
+import { adminToken, fetchRetrying, passwordToken } from '../cli';
+
+const MiB = 1024 * 1024;
+let env: Env;
+let glance: { token: string; store: string };
+
+/** A service binding to the test cloud: the Worker's subrequest, sent over HTTP with its body whole. */
+function binding(): Fetcher {
+  const fetcher = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(String(input));
+    const body = init?.body ? new Uint8Array(await new Response(init.body).arrayBuffer()) : undefined;
+    return fetchRetrying(`${inject('cloud').url}${url.pathname}${url.search}`, { ...init, body });
+  };
+  return { fetch: fetcher } as unknown as Fetcher;
+}
+
+beforeAll(async () => {
+  // workerd's FixedLengthStream, as Node lacks it: the binding above sends the length.
+  const g = globalThis as { FixedLengthStream?: unknown };
+  g.FixedLengthStream ??= class extends TransformStream<Uint8Array, Uint8Array> {
+    constructor(_length: number) {
+      super();
+    }
+  };
+  const { glancePassword } = JSON.parse(readFileSync(join(inject('cloud').stateDir, 'secrets.json'), 'utf8')) as { glancePassword: string };
+  env = {
+    SWIFT: binding(), KEYSTONE: binding(), GLANCE_SERVICE_PASSWORD: glancePassword,
+    SWIFT_STORE_LARGE_OBJECT_SIZE: '1', SWIFT_STORE_LARGE_OBJECT_CHUNK_SIZE: '1',
+  } as Env;
+  const t = await passwordToken('glance', glancePassword, 'service');
+  glance = { token: t.token, store: `${inject('cloud').url}/object-storage/v1/AUTH_${t.body.token.project.id as string}/glance` };
+});
+
+const streamOf = (data: Uint8Array, piece = 64 * 1024) =>
+  new ReadableStream<Uint8Array>({
+    start(ctrl) {
+      for (let at = 0; at < data.byteLength; at += piece) ctrl.enqueue(data.subarray(at, at + piece));
+      ctrl.close();
+    },
+  });
+
+async function stored(id: string): Promise<string[]> {
+  const res = await fetchRetrying(`${glance.store}?format=json&prefix=${id}`, { headers: { 'X-Auth-Token': glance.token } });
+  return ((await res.json()) as { name: string }[]).map((o) => o.name);
+}
+
+describe('segmented image data', () => {
+  it('stores an image above the threshold as segments and a manifest, reads it whole and in ranges, deletes it all', async () => {
+    const id = randomUUID();
+    const data = new Uint8Array(randomBytes(3.5 * MiB));
+    await putImageData(env, id, streamOf(data), data.byteLength);
+    expect(await stored(id)).toEqual([id, `${id}-00001`, `${id}-00002`, `${id}-00003`, `${id}-00004`]);
+    const head = await fetchRetrying(`${glance.store}/${id}`, { method: 'HEAD', headers: { 'X-Auth-Token': glance.token } });
+    expect(head.headers.get('X-Object-Manifest')).toBe(`glance/${id}-`);
+    expect(head.headers.get('Content-Length')).toBe(String(data.byteLength));
+
+    const whole = await getImageData(env, id, undefined);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(Buffer.from(data))).toBe(true);
+    const ranged = await getImageData(env, id, `bytes=${MiB - 10}-${2 * MiB + 9}`);
+    expect(ranged.status).toBe(206);
+    expect(Buffer.from(await ranged.arrayBuffer()).equals(Buffer.from(data.subarray(MiB - 10, 2 * MiB + 10)))).toBe(true);
+
+    await deleteImageData(env, id);
+    expect(await stored(id)).toEqual([]);
+  });
+
+  it('segments an image of unknown size, without an empty last segment', async () => {
+    const id = randomUUID();
+    const data = new Uint8Array(randomBytes(2 * MiB));
+    await putImageData(env, id, streamOf(data, 100_000), null);
+    expect(await stored(id)).toEqual([id, `${id}-00001`, `${id}-00002`]);
+    const whole = await getImageData(env, id, undefined);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(Buffer.from(data))).toBe(true);
+    await deleteImageData(env, id);
+    expect(await stored(id)).toEqual([]);
+  });
+
+  it('keeps an image below the threshold as one object', async () => {
+    const id = randomUUID();
+    const data = new Uint8Array(randomBytes(MiB - 1));
+    await putImageData(env, id, streamOf(data), data.byteLength);
+    expect(await stored(id)).toEqual([id]);
+    const whole = await getImageData(env, id, undefined);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(Buffer.from(data))).toBe(true);
+    await deleteImageData(env, id);
+    expect(await stored(id)).toEqual([]);
+  });
+
+  it('leaves no segments behind when the upload fails part way', async () => {
+    const id = randomUUID();
+    let sent = 0;
+    const failing = new ReadableStream<Uint8Array>({
+      pull(ctrl) {
+        if (sent >= 1.5 * MiB) return ctrl.error(new Error('client went away'));
+        sent += 256 * 1024;
+        ctrl.enqueue(new Uint8Array(256 * 1024));
+      },
+    });
+    await expect(putImageData(env, id, failing, 3 * MiB)).rejects.toThrow();
+    expect(await stored(id)).toEqual([]);
+  });
+});
+
+describe('an image upload of unknown size through the API', () => {
+  it('is stored as a segmented object, as glance_store does, and reads and deletes as one', async () => {
+    const token = await adminToken();
+    const images = `${inject('cloud').url}/image/v2/images`;
+    const created = await fetchRetrying(images, {
+      method: 'POST', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'chunked-upload', disk_format: 'raw', container_format: 'bare' }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    const data = new Uint8Array(randomBytes(3 * MiB + 5));
+    // A stream body goes out chunked: no Content-Length.
+    const up = await fetchRetrying(`${images}/${id}/file`, {
+      method: 'PUT', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/octet-stream' },
+      body: streamOf(data), duplex: 'half',
+    } as RequestInit);
+    expect(up.status).toBe(204);
+    expect(await stored(id)).toEqual([id, `${id}-00001`]);
+    const image = (await (await fetchRetrying(`${images}/${id}`, { headers: { 'X-Auth-Token': token } })).json()) as { size: number; checksum: string };
+    expect(image.size).toBe(data.byteLength);
+    const down = await fetchRetrying(`${images}/${id}/file`, { headers: { 'X-Auth-Token': token } });
+    expect(down.headers.get('Content-MD5')).toBe(image.checksum);
+    expect(Buffer.from(await down.arrayBuffer()).equals(Buffer.from(data))).toBe(true);
+    expect((await fetchRetrying(`${images}/${id}`, { method: 'DELETE', headers: { 'X-Auth-Token': token } })).status).toBe(204);
+    expect(await stored(id)).toEqual([]);
+  });
+});
