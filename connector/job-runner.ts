@@ -2,8 +2,9 @@
 // soon as it arrives; its result goes out when it ends. A job delivered again is answered
 // from the journal when it has finished, and only acked while it still runs (the run under
 // way answers for both). Jobs for one instance run one after another, in the order they
-// came, as nova-compute serialises the operations on an instance.
-import { PowerState, type HostMessage, type Job, type JobResult } from '../lib/connector-protocol';
+// came, as nova-compute serialises the operations on an instance; so the steps of a
+// rebuild, or a move's steps on this host, never overlap.
+import { PowerState, type HostMessage, type Job, type JobResult, type JobTaskState } from '../lib/connector-protocol';
 import { DriverError, type ComputeDriver } from './drivers/driver';
 import type { JobJournal, ResultMessage } from './journal';
 
@@ -83,6 +84,11 @@ export class JobRunner {
     return outcome;
   }
 
+  /** Tells the conductor the job reached a step it shows as task_state; lost if the connection is down. */
+  private taskState(job: Job, taskState: JobTaskState): void {
+    this.send({ type: 'task_state', jobId: job.id, taskState });
+  }
+
   /** Never rejects: whatever the driver throws becomes an error result. */
   private async run(job: Job): Promise<ResultMessage> {
     try {
@@ -131,8 +137,45 @@ export class JobRunner {
         const output = await driver.getConsoleOutput(uuid, job.length);
         return { powerState: (await driver.getInfo(uuid)).powerState, output };
       }
-      case 'snapshot':
-        await driver.snapshot(uuid, job.imageId, job.uploadUrl);
+      case 'snapshot': {
+        this.taskState(job, 'image_snapshot');
+        const { imageId, imageUrl, uploadUrl, token } = job;
+        await driver.snapshot(uuid, { imageId, imageUrl, uploadUrl, token }, (state) => this.taskState(job, state));
+        break;
+      }
+      case 'rebuild':
+        // Nova's _rebuild_default_impl: destroy, then spawn from the new image.
+        if (job.instance.uuid !== uuid) throw new DriverError('NotSupported', `rebuild job ${job.id} names instance ${job.instance.uuid}, not ${uuid}`);
+        await driver.destroy(uuid);
+        this.taskState(job, 'rebuild_block_device_mapping');
+        this.taskState(job, 'rebuild_spawning');
+        await driver.spawn(job.instance);
+        if (job.powerOff) await driver.powerOff(uuid);
+        break;
+      case 'resize_instance':
+        await driver.migrateDiskAndPowerOff(uuid);
+        break;
+      case 'finish_resize':
+        await driver.finishMigration(job.instance, job.powerOn);
+        break;
+      case 'confirm_resize':
+        await driver.confirmMigration(uuid);
+        return {};
+      case 'revert_resize':
+      case 'rollback_live_migration_at_destination':
+        await driver.destroy(uuid);
+        return {};
+      case 'finish_revert_resize':
+        await driver.finishRevertMigration(uuid, job.powerOn);
+        break;
+      case 'pre_live_migration':
+        await driver.preLiveMigration(job.instance);
+        break;
+      case 'live_migration':
+        await driver.liveMigration(uuid, job.destHost);
+        return {};
+      case 'post_live_migration_at_destination':
+        await driver.postLiveMigrationAtDestination(uuid, job.powerState);
         break;
       case 'attach_volume':
         await driver.attachVolume(uuid, job.volumeId, job.device);

@@ -6,10 +6,12 @@
 // Builds are driven by this object's alarm rather than by Workflows: the state that
 // matters (the job queue, the host's liveness) already lives here, an alarm survives a
 // restart of the local cloud as the storage does, and a reschedule is one call to the
-// Scheduler and one to the next host's Conductor.
+// Scheduler and one to the next host's Conductor. Moves (resize, migrations) are steps
+// handed from one host's Conductor to the other's (conductor/moves.ts).
 import { DurableObject } from 'cloudflare:workers';
 import {
   hostMessage,
+  PowerState,
   PROTOCOL_VERSION,
   type ConductorMessage,
   type HostInventory,
@@ -17,12 +19,16 @@ import {
   type InstanceReport,
   type Job,
   type JobResult,
+  type JobTaskState,
   type SpawnInstance,
 } from '../lib/connector-protocol';
 import { conductor, database, scheduler, type Db } from '../workers/nova/db';
 import type { Env } from '../workers/nova/env';
+import { deleteImage } from '../workers/nova/compute/glance';
 import * as updates from '../workers/nova/compute/instance-updates';
 import { hostGone, hostReturned, noteHeartbeat, reconcile } from '../workers/nova/compute/host-status';
+import type { Migration, MoveStep } from '../workers/nova/compute/migration';
+import { isMoveJob, Moves } from './conductor/moves';
 import type { RequestSpec } from './scheduler/types';
 
 /** A build on its way: what to spawn, where else it may go, and how it went so far. */
@@ -71,12 +77,14 @@ export class Conductor extends DurableObject<Env> {
   private readonly db: Db;
   /** Callers waiting for a job's result (console output), by job id. */
   private readonly waiters = new Map<string, { resolve: (r: JobResult) => void; reject: (e: Error) => void }>();
+  private readonly moves: Moves;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
     this.db = database(env.DB);
+    this.moves = new Moves({ env, db: this.db, sql: this.sql, host: () => this.host, enqueue: (job, requestId) => this.enqueue(job, requestId) });
   }
 
   // --- state kept in `meta` -------------------------------------------------------------
@@ -159,6 +167,8 @@ export class Conductor extends DurableObject<Env> {
         return message.ok ? this.jobDone(message.jobId, message.result) : this.jobFailed(message.jobId, message.error.message);
       case 'power_state':
         return updates.powerStateChanged(this.db, message.instanceUuid, this.host, message.powerState);
+      case 'task_state':
+        return this.taskStateReached(message.jobId, message.taskState);
     }
   }
 
@@ -179,8 +189,13 @@ export class Conductor extends DurableObject<Env> {
     ws.send(JSON.stringify({ type: 'welcome', host, heartbeatIntervalMs } satisfies ConductorMessage));
     await hostReturned(this.env, this.db, host, inventory);
     this.setMeta('up', '1');
-    const pendingSpawns = new Set(this.sql.exec<{ instance_uuid: string }>("SELECT instance_uuid FROM jobs WHERE kind = 'spawn'").toArray().map((r) => r.instance_uuid));
-    for (const job of await reconcile(this.db, host, running, pendingSpawns)) this.enqueue(job, null);
+    const pendingSpawns = new Set(this.sql.exec<{ instance_uuid: string }>("SELECT instance_uuid FROM jobs WHERE kind IN ('spawn', 'rebuild')").toArray().map((r) => r.instance_uuid));
+    // A moving server is on two hosts at once, and on neither the way Nova's record says:
+    // its move decides what each host keeps.
+    const moving = this.moves.instances();
+    for (const uuid of moving) pendingSpawns.add(uuid);
+    const settled = running.filter((r) => !moving.has(r.uuid));
+    for (const job of await reconcile(this.db, host, settled, pendingSpawns)) this.enqueue(job, null);
     // Everything not finished goes out again; the connector runs each job id once.
     for (const row of this.sql.exec<JobRow>('SELECT * FROM jobs ORDER BY seq')) {
       this.send({ type: 'job', job: JSON.parse(row.job) as Job });
@@ -219,7 +234,16 @@ export class Conductor extends DurableObject<Env> {
     this.send({ type: 'job', job });
   }
 
-  /** Removes a job and remembers it finished; null when it was not queued (a duplicate result). */
+  /**
+   * Removes a job and remembers it finished; null when it was not queued (a duplicate result).
+   * Only the id is remembered, so a snapshot job's token goes with its row as soon as the
+   * host has answered. Holding the caller's token until then is what nova-compute does with
+   * the request context of the RPC it works on: the token is the caller's own, scoped to
+   * their project and expiring with the token lifetime; only this object reads this storage,
+   * and only this host gets the job, over its authenticated connection. A host away for
+   * longer than the token lives fails the upload (Glance refuses the token) rather than
+   * using a stale one.
+   */
   private take(jobId: string): JobRow | null {
     const row = this.sql.exec<JobRow>('SELECT * FROM jobs WHERE id = ?', jobId).toArray()[0];
     if (!row) return null;
@@ -238,7 +262,7 @@ export class Conductor extends DurableObject<Env> {
     switch (job.kind) {
       case 'spawn': {
         this.sql.exec('DELETE FROM builds WHERE instance_uuid = ?', job.instanceUuid);
-        const active = await updates.spawned(this.db, job.instanceUuid, host, row.request_id, result.powerState ?? 1);
+        const active = await updates.spawned(this.db, job.instanceUuid, host, row.request_id, result.powerState ?? PowerState.RUNNING);
         // Deleted (or moved) while it was spawning: the host must not keep it.
         if (!active) this.enqueue({ id: `${job.instanceUuid}.destroy.${jobId}`, kind: 'destroy', instanceUuid: job.instanceUuid }, null);
         return;
@@ -249,7 +273,12 @@ export class Conductor extends DurableObject<Env> {
         return;
       case 'get_console_output':
         return;
+      case 'rebuild':
+        return updates.rebuilt(this.db, job.instanceUuid, host, row.request_id, result.powerState ?? PowerState.RUNNING);
+      case 'snapshot':
+        return updates.snapshotDone(this.db, job.instanceUuid, host, row.request_id);
       default:
+        if (isMoveJob(job)) return this.moves.jobDone(job, result);
         await updates.actionDone(this.db, job.instanceUuid, job.kind, host, row.request_id, result.powerState);
     }
   }
@@ -262,7 +291,18 @@ export class Conductor extends DurableObject<Env> {
     this.waiters.delete(jobId);
     if (job.kind === 'spawn') return this.reschedule(job.instanceUuid, message);
     if (job.kind === 'get_console_output') return;
+    if (isMoveJob(job)) return this.moves.jobFailed(job, message);
+    if (job.kind === 'rebuild') return updates.rebuildFailed(this.db, job.instanceUuid, this.host, row.request_id, message);
     await updates.actionFailed(this.db, job.instanceUuid, job.kind, this.host, row.request_id, message);
+    // Nova's delete_image_on_error: the queued image goes, with the same token.
+    if (job.kind === 'snapshot') await deleteImage(this.env.GLANCE, job.imageUrl, job.token);
+  }
+
+  /** A host says a job reached a step Nova shows as task_state (a snapshot uploading, a rebuild spawning). */
+  private async taskStateReached(jobId: string, taskState: JobTaskState): Promise<void> {
+    const row = this.sql.exec<JobRow>('SELECT * FROM jobs WHERE id = ?', jobId).toArray()[0];
+    if (!row) return;
+    await updates.taskStateAdvanced(this.db, row.instance_uuid, taskState);
   }
 
   // --- builds --------------------------------------------------------------------------------
@@ -321,9 +361,24 @@ export class Conductor extends DurableObject<Env> {
         this.sql.exec('DELETE FROM builds WHERE instance_uuid = ?', job.instanceUuid);
         this.sql.exec("DELETE FROM jobs WHERE instance_uuid = ? AND kind = 'spawn' AND acked = 0", job.instanceUuid);
       }
+      // Deleted mid-move (or while VERIFY_RESIZE): the move ends and the other host lets go.
+      await this.moves.abandon(job.instanceUuid);
     }
     this.enqueue(job, request.requestId);
     await this.armAlarm();
+  }
+
+  /** The move of an instance this host has a part in (the API reads it to confirm or revert). */
+  migrationOf(instanceUuid: string): Migration | null {
+    return this.moves.get(instanceUuid);
+  }
+
+  /** Takes a step of a move (resize, cold or live migration) on this host. */
+  async runMoveStep(host: string, step: MoveStep): Promise<boolean> {
+    this.setMeta('host', host);
+    const done = await this.moves.step(step);
+    await this.armAlarm();
+    return done;
   }
 
   /** Runs a job and waits for its result (console output): a synchronous call to the host. */

@@ -4,7 +4,8 @@
 // select and its claim are atomic.
 import { DurableObject } from 'cloudflare:workers';
 import type { HostInventory } from '../lib/connector-protocol';
-import { HostManager, schedulerOptions, type HostRecord } from './scheduler/host-manager';
+import { HostManager, type HostRecord } from './scheduler/host-manager';
+import { schedulerOptions } from './scheduler/options';
 import type { HostState, HostStatusUpdate, HypervisorView, RequestSpec, Selection } from './scheduler/types';
 
 export type { HostStatusUpdate } from './scheduler/types';
@@ -91,6 +92,28 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     if (this.manager.releaseClaim(instanceUuid)) this.sql.exec('DELETE FROM claims WHERE instance_uuid = ?', instanceUuid);
   }
 
+  /**
+   * Starts a move (resize, cold or live migration): the instance's claim on its source
+   * becomes `migrationId`'s and the instance claims on a destination, `requestedHost` only
+   * when given. Returns the destination with its node and zone; null, claims unchanged,
+   * when no host fits ("No valid host was found").
+   */
+  selectMoveDestination(spec: RequestSpec, migrationId: string, requestedHost: string | null = null): Selection | null {
+    const host = this.manager.selectMoveDestination(spec, migrationId, requestedHost);
+    this.saveClaims(spec.instanceUuid, migrationId);
+    const record = host === null ? undefined : this.manager.host(host);
+    if (!record) return null;
+    return { host: record.host, node: record.inventory.hypervisorHostname, zone: record.inventory.availabilityZone, alternates: [] };
+  }
+
+  /**
+   * A move reverted or failed: the destination's claim goes and the source's is the
+   * instance's again. Idempotent. (A confirmed move releases `migrationId` with releaseClaim.)
+   */
+  revertMove(instanceUuid: string, migrationId: string): void {
+    if (this.manager.revertMove(instanceUuid, migrationId)) this.saveClaims(instanceUuid, migrationId);
+  }
+
   hypervisors(): HypervisorView[] {
     return this.manager.hypervisors();
   }
@@ -126,7 +149,17 @@ export class Scheduler extends DurableObject<SchedulerEnv> {
     );
   }
 
-  /** Writes an instance's claim as memory now has it: replaced, or gone. */
+  /** Writes the claims of several consumers (an instance and its migration) at once. */
+  private saveClaims(...consumers: string[]): void {
+    this.ctx.storage.transactionSync(() => {
+      for (const consumer of consumers) this.saveClaim(consumer);
+    });
+  }
+
+  /**
+   * Writes an instance's claim as memory now has it: replaced, or gone. A migration's
+   * claim is stored the same way, under the migration's id.
+   */
   private saveClaim(instanceUuid: string): void {
     const c = this.manager.claimOf(instanceUuid);
     if (!c) {

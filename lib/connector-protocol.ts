@@ -58,6 +58,8 @@ export const spawnInstance = z.object({
 export type SpawnInstance = z.infer<typeof spawnInstance>;
 
 const jobBase = { id: z.string().min(1).max(128), instanceUuid: z.string().uuid() };
+/** A step of a move (resize, cold or live migration): the migration it belongs to. */
+const moveBase = { ...jobBase, migrationId: z.string().min(1).max(64) };
 
 /** A unit of work for a host. `id` is the idempotency key: a host runs each id once. */
 export const job = z.discriminatedUnion('kind', [
@@ -71,12 +73,45 @@ export const job = z.discriminatedUnion('kind', [
   z.object({ ...jobBase, kind: z.literal('suspend') }),
   z.object({ ...jobBase, kind: z.literal('resume') }),
   z.object({ ...jobBase, kind: z.literal('get_console_output'), length: z.number().int().positive().optional() }),
-  z.object({ ...jobBase, kind: z.literal('snapshot'), imageId: z.string(), uploadUrl: z.string() }),
+  /**
+   * Upload the root disk as image `imageId`. The caller's token rides along, as nova-compute
+   * talks to Glance with the request context's token: the host PATCHes the formats on
+   * `imageUrl` and PUTs the data to `uploadUrl` (Glance's /file).
+   */
+  z.object({ ...jobBase, kind: z.literal('snapshot'), imageId: z.string(), uploadUrl: z.string(), imageUrl: z.string(), token: z.string().min(1) }),
   z.object({ ...jobBase, kind: z.literal('attach_volume'), volumeId: z.string(), device: z.string() }),
   z.object({ ...jobBase, kind: z.literal('detach_volume'), volumeId: z.string() }),
+  /** Destroy and spawn again from `instance.image` on the same host; power off after when it was stopped. */
+  z.object({ ...jobBase, kind: z.literal('rebuild'), instance: spawnInstance, powerOff: z.boolean() }),
+  // Moves, each step named after the nova-compute method that does it.
+  /** Source: power off and hand the disk over (the copy stays until confirm or revert). */
+  z.object({ ...moveBase, kind: z.literal('resize_instance') }),
+  /** Destination: make the instance with the new flavor, powered on unless it was stopped. */
+  z.object({ ...moveBase, kind: z.literal('finish_resize'), instance: spawnInstance, powerOn: z.boolean() }),
+  /** Source: remove the copy a finished move left behind. */
+  z.object({ ...moveBase, kind: z.literal('confirm_resize') }),
+  /** Destination: remove the instance a move made here. */
+  z.object({ ...moveBase, kind: z.literal('revert_resize') }),
+  /** Source: take the old copy back, powered on unless it was stopped. */
+  z.object({ ...moveBase, kind: z.literal('finish_revert_resize'), powerOn: z.boolean() }),
+  /** Destination: get ready to receive a running instance. */
+  z.object({ ...moveBase, kind: z.literal('pre_live_migration'), instance: spawnInstance }),
+  /** Source: move the running instance to `destHost`; it is gone from here after. */
+  z.object({ ...moveBase, kind: z.literal('live_migration'), destHost: z.string() }),
+  /** Destination: the instance arrived; it runs (or stays paused) here. */
+  z.object({ ...moveBase, kind: z.literal('post_live_migration_at_destination'), powerState }),
+  /** Destination: a live migration failed; remove what pre_live_migration made. */
+  z.object({ ...moveBase, kind: z.literal('rollback_live_migration_at_destination') }),
 ]);
 export type Job = z.infer<typeof job>;
 export type JobKind = Job['kind'];
+/** The jobs that are steps of a move. */
+export type MoveJob = Extract<Job, { migrationId: string }>;
+export type MoveJobKind = MoveJob['kind'];
+
+/** The task_states a host reports while a job runs (Nova's update_task_state callbacks). */
+export const JOB_TASK_STATES = ['image_snapshot', 'image_pending_upload', 'image_uploading', 'rebuild_block_device_mapping', 'rebuild_spawning'] as const;
+export type JobTaskState = (typeof JOB_TASK_STATES)[number];
 
 /** What a job gave back: the power state after it, and for some kinds an output. */
 export const jobResult = z.object({
@@ -111,6 +146,8 @@ export const hostMessage = z.discriminatedUnion('type', [
   ]),
   /** The power state of an instance changed on its own (guest shut down, crashed). */
   z.object({ type: z.literal('power_state'), instanceUuid: z.string().uuid(), powerState }),
+  /** A job reached its next step; the conductor shows it as the instance's task_state. */
+  z.object({ type: z.literal('task_state'), jobId: z.string(), taskState: z.enum(JOB_TASK_STATES) }),
 ]);
 export type HostMessage = z.infer<typeof hostMessage>;
 

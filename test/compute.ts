@@ -58,6 +58,13 @@ export async function stopTestHost(h: TestHost): Promise<void> {
   await h.connector.stop();
 }
 
+/** A new connector for a host whose connector stopped: same credential, same driver (and so the same instances). */
+export async function reconnectTestHost(h: TestHost): Promise<TestHost> {
+  const connector = startConnector({ url: inject('cloud').url, credential: h.credential, driver: h.driver, backoff: { initialMs: 200, maxMs: 1000 } });
+  await connector.connected();
+  return { ...h, connector };
+}
+
 /** Polls a server until its status is one of `statuses` (or it is gone, for DELETED). */
 export async function waitForServer(id: string, statuses: string[], token: string, timeoutMs = 60_000): Promise<Record<string, any>> {
   const deadline = Date.now() + timeoutMs;
@@ -91,4 +98,49 @@ export async function bootstrapImageId(token: string): Promise<string> {
   const image = (r.json.images as { id: string; name: string; status: string }[]).find((i) => i.status === 'active');
   if (!image) throw new Error('no public image');
   return image.id;
+}
+
+/** A hypervisor's usage, as GET /os-hypervisors/detail shows it (memory and disk count the host's reserve as used). */
+export interface HypervisorUsage {
+  vcpus_used: number;
+  memory_mb_used: number;
+  local_gb_used: number;
+  running_vms: number;
+}
+
+/** The usage of the hypervisor named `hostname`, over HTTP. */
+export async function hypervisorUsage(token: string, hostname: string): Promise<HypervisorUsage> {
+  const r = await api('GET', '/compute/v2.1/os-hypervisors/detail', { token });
+  if (r.status !== 200) throw new Error(`os-hypervisors/detail: ${r.status} ${r.text}`);
+  const h = (r.json.hypervisors as (HypervisorUsage & { hypervisor_hostname: string })[]).find((x) => x.hypervisor_hostname === hostname);
+  if (!h) throw new Error(`no hypervisor ${hostname}`);
+  return { vcpus_used: h.vcpus_used, memory_mb_used: h.memory_mb_used, local_gb_used: h.local_gb_used, running_vms: h.running_vms };
+}
+
+/** The events of a server's latest instance action named `action`, as event name → result (admin). */
+export async function actionEvents(id: string, action: string, token: string): Promise<Record<string, string | null>> {
+  const list = await api('GET', `/compute/v2.1/servers/${id}/os-instance-actions`, { token });
+  const found = (list.json.instanceActions as { action: string; request_id: string }[]).find((a) => a.action === action);
+  if (!found) throw new Error(`server ${id} has no action ${action}: ${list.text}`);
+  const shown = await api('GET', `/compute/v2.1/servers/${id}/os-instance-actions/${found.request_id}`, { token });
+  const events = shown.json.instanceAction.events as { event: string; result: string | null }[];
+  return Object.fromEntries(events.map((e) => [e.event, e.result]));
+}
+
+/**
+ * Polls a server until its task_state is null, collecting every task_state seen on the way.
+ * With `awaitStart`, a null task_state before any other counts as "not started yet".
+ */
+export async function watchTaskStates(id: string, token: string, opts: { awaitStart?: boolean; timeoutMs?: number } = {}): Promise<{ seen: string[]; server: Record<string, any> }> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  const seen: string[] = [];
+  while (Date.now() < deadline) {
+    const r = await api('GET', `/compute/v2.1/servers/${id}`, { token, headers: { 'OpenStack-API-Version': 'compute 2.79' } });
+    const server = r.json.server as Record<string, any>;
+    const task = server['OS-EXT-STS:task_state'] as string | null;
+    if (task === null && (seen.length > 0 || !opts.awaitStart)) return { seen, server };
+    if (task !== null && seen[seen.length - 1] !== task) seen.push(task);
+    await new Promise((ok) => setTimeout(ok, 60));
+  }
+  throw new Error(`server ${id} kept a task_state: ${seen.join(', ')}`);
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PowerState, hostInventory, type SpawnInstance } from '../../lib/connector-protocol';
 import { DriverError, type ComputeDriver, type DriverErrorCode } from './driver';
+import { startTestGlance } from './test-glance';
 
 export interface ContractSetup {
   driver: ComputeDriver;
@@ -168,11 +169,85 @@ export function driverContract(name: string, setup: () => Promise<ContractSetup>
       await driver.detachVolume(uuid, 'never-attached');
     });
 
-    it('snapshots an instance and leaves its power state', async () => {
+    it('snapshots an instance into its image, says when it uploads, and leaves its power state', async () => {
       const uuid = await spawned();
       await driver.powerOff(uuid);
-      await driver.snapshot(uuid, 'image-1', 'http://127.0.0.1:9/upload');
+      const glance = await startTestGlance();
+      try {
+        const steps: string[] = [];
+        await driver.snapshot(uuid, glance.upload('image-1'), (state) => steps.push(state));
+        expect(steps).toEqual(['image_pending_upload', 'image_uploading']);
+        const image = glance.images.get('image-1');
+        expect(image?.patches).toHaveLength(1);
+        expect(image?.data?.byteLength).toBeGreaterThan(0);
+        const wrongToken = { ...glance.upload('image-2'), token: 'expired' };
+        await expectDriverError(driver.snapshot(uuid, wrongToken), 'ImageNotAuthorized');
+      } finally {
+        await glance.close();
+      }
       expect(await stateOf(uuid)).toBe(PowerState.SHUTDOWN);
+    });
+
+    it('resizes: the source powers off and keeps its copy, the destination makes the new one', async () => {
+      const uuid = await spawned();
+      const dest = await setup();
+      try {
+        await driver.migrateDiskAndPowerOff(uuid);
+        await driver.migrateDiskAndPowerOff(uuid);
+        expect(await stateOf(uuid)).toBe(PowerState.SHUTDOWN);
+        const bigger = { ...(context.instance?.(uuid) ?? spawnRequest(uuid)), flavor: { name: 'm1.small', vcpus: 1, memoryMb: 2048, rootGb: 20, ephemeralGb: 0, swapMb: 0 } };
+        await dest.driver.finishMigration(bigger, true);
+        await dest.driver.finishMigration(bigger, true);
+        expect((await dest.driver.getInfo(uuid)).powerState).toBe(PowerState.RUNNING);
+        // Confirmed: the source's copy goes.
+        await driver.confirmMigration(uuid);
+        await driver.confirmMigration(uuid);
+        expect((await driver.listInstances()).map((i) => i.uuid)).not.toContain(uuid);
+      } finally {
+        for (const { uuid: u } of await dest.driver.listInstances()) await dest.driver.destroy(u);
+        await dest.teardown?.();
+      }
+    });
+
+    it('reverts a resize: the source takes its copy back, powered on only when asked', async () => {
+      const uuid = await spawned();
+      await driver.migrateDiskAndPowerOff(uuid);
+      await driver.finishRevertMigration(uuid, false);
+      expect(await stateOf(uuid)).toBe(PowerState.SHUTDOWN);
+      await driver.finishRevertMigration(uuid, true);
+      await driver.finishRevertMigration(uuid, true);
+      expect(await stateOf(uuid)).toBe(PowerState.RUNNING);
+      const stopped = await spawned();
+      await driver.powerOff(stopped);
+      const dest = await setup();
+      try {
+        const request = context.instance?.(stopped) ?? spawnRequest(stopped);
+        await dest.driver.finishMigration(request, false);
+        expect((await dest.driver.getInfo(stopped)).powerState).toBe(PowerState.SHUTDOWN);
+      } finally {
+        for (const { uuid: u } of await dest.driver.listInstances()) await dest.driver.destroy(u);
+        await dest.teardown?.();
+      }
+    });
+
+    it('live-migrates: the destination waits paused, the source lets go, the instance runs there', async () => {
+      const uuid = await spawned();
+      const dest = await setup();
+      try {
+        const request = context.instance?.(uuid) ?? spawnRequest(uuid);
+        await dest.driver.preLiveMigration(request);
+        await dest.driver.preLiveMigration(request);
+        expect((await dest.driver.getInfo(uuid)).powerState).toBe(PowerState.PAUSED);
+        await driver.liveMigration(uuid, 'dest');
+        await driver.liveMigration(uuid, 'dest');
+        expect((await driver.listInstances()).map((i) => i.uuid)).not.toContain(uuid);
+        await dest.driver.postLiveMigrationAtDestination(uuid, PowerState.RUNNING);
+        await dest.driver.postLiveMigrationAtDestination(uuid, PowerState.RUNNING);
+        expect(await dest.driver.listInstances()).toContainEqual({ uuid, powerState: PowerState.RUNNING });
+      } finally {
+        for (const { uuid: u } of await dest.driver.listInstances()) await dest.driver.destroy(u);
+        await dest.teardown?.();
+      }
     });
 
     it('answers InstanceNotFound for an unknown uuid', async () => {
@@ -189,7 +264,10 @@ export function driverContract(name: string, setup: () => Promise<ContractSetup>
         () => driver.getConsoleOutput(uuid),
         () => driver.attachVolume(uuid, 'vol-1', '/dev/vdb'),
         () => driver.detachVolume(uuid, 'vol-1'),
-        () => driver.snapshot(uuid, 'image-1', 'http://127.0.0.1:9/upload'),
+        () => driver.snapshot(uuid, { imageId: 'image-1', imageUrl: 'http://127.0.0.1:9/image-1', uploadUrl: 'http://127.0.0.1:9/image-1/file', token: 't' }),
+        () => driver.migrateDiskAndPowerOff(uuid),
+        () => driver.finishRevertMigration(uuid, true),
+        () => driver.postLiveMigrationAtDestination(uuid, PowerState.RUNNING),
       ]) {
         await expectDriverError(call(), 'InstanceNotFound');
       }

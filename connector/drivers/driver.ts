@@ -8,6 +8,19 @@
 // already in succeeds without doing anything.
 import type { HostInventory, InstanceReport, PowerStateValue, SpawnInstance } from '../../lib/connector-protocol';
 
+/** Where a snapshot goes: an image queued in Glance, and the caller's token to write it with. */
+export interface ImageUpload {
+  imageId: string;
+  /** The image record (`.../v2/images/{id}`): its disk and container formats are set there. */
+  imageUrl: string;
+  /** Where the data goes (`.../v2/images/{id}/file`). */
+  uploadUrl: string;
+  token: string;
+}
+
+/** Nova's update_task_state callback: the steps of a snapshot the API shows as task_state. */
+export type SnapshotTaskState = 'image_pending_upload' | 'image_uploading';
+
 /** What getInfo returns, as Nova's hardware.InstanceInfo. */
 export interface InstanceInfo {
   powerState: PowerStateValue;
@@ -38,6 +51,9 @@ export type DriverErrorCode =
   | 'InstanceDeployFailure'
   /** The device name is taken by another volume. */
   | 'DeviceIsBusy'
+  /** The image service refused or lost the snapshot's image. */
+  | 'ImageNotFound'
+  | 'ImageNotAuthorized'
   /** The job asks for something this driver cannot do. */
   | 'NotSupported';
 
@@ -152,13 +168,67 @@ export interface ComputeDriver {
   detachVolume(instanceUuid: string, volumeId: string): Promise<void>;
 
   /**
-   * Copy the instance's root disk and upload it to `uploadUrl` as image `imageId`.
-   * Precondition: the instance exists (any power state). After success: the image data is
-   * uploaded and the instance is in the power state it was in before. On failure any
-   * temporary copy is removed; the instance is left as it was.
-   * Idempotent: a second snapshot to the same image uploads the same data again.
+   * Copy the instance's root disk and upload it as the queued image `upload.imageId`: set
+   * its disk and container formats, then send the data, with `upload.token`. Calls
+   * `updateTaskState` with image_pending_upload once the copy is taken and image_uploading
+   * as the upload starts.
+   * Precondition: the instance exists (any power state). After success: the image is
+   * active and the instance is in the power state it was in before. On failure any
+   * temporary copy is removed; the instance is left as it was (ImageNotFound or
+   * ImageNotAuthorized when Glance refuses).
    */
-  snapshot(instanceUuid: string, imageId: string, uploadUrl: string): Promise<void>;
+  snapshot(instanceUuid: string, upload: ImageUpload, updateTaskState?: (state: SnapshotTaskState) => void): Promise<void>;
+
+  // --- moves: Nova's migrate_disk_and_power_off, finish_migration, confirm_migration,
+  // finish_revert_migration, pre_live_migration, live_migration and
+  // post_live_migration_at_destination. A move's other half runs on another host; the
+  // conductors put the steps in order.
+
+  /**
+   * Source of a resize or cold migration: power the instance off and hand its disk over.
+   * After success: SHUTDOWN, still listed, its resources still held (the copy stays until
+   * the move is confirmed or reverted). Idempotent. InstanceNotFound for an unknown uuid.
+   */
+  migrateDiskAndPowerOff(instanceUuid: string): Promise<void>;
+
+  /**
+   * Destination of a resize or cold migration: make the instance from the disk handed
+   * over, with `instance.flavor`, RUNNING when `powerOn`, SHUTDOWN otherwise.
+   * Preconditions and failure as spawn (ComputeResourcesUnavailable, nothing left behind).
+   * Idempotent: an instance already here succeeds and changes nothing.
+   */
+  finishMigration(instance: SpawnInstance, powerOn: boolean): Promise<void>;
+
+  /**
+   * Source, after a confirmed move: remove the copy left here, as destroy does.
+   * Idempotent: an unknown uuid succeeds.
+   */
+  confirmMigration(instanceUuid: string): Promise<void>;
+
+  /**
+   * Source, after a reverted move: take the copy left here back, RUNNING when `powerOn`.
+   * InstanceNotFound for an unknown uuid. Idempotent.
+   */
+  finishRevertMigration(instanceUuid: string, powerOn: boolean): Promise<void>;
+
+  /**
+   * Destination of a live migration: take the resources and wait for the instance, PAUSED
+   * until it arrives. Preconditions and failure as spawn. Idempotent.
+   */
+  preLiveMigration(instance: SpawnInstance): Promise<void>;
+
+  /**
+   * Source of a live migration: send the running instance to `destHost`. After success it
+   * is no longer listed here. Idempotent: an instance already gone succeeds.
+   */
+  liveMigration(instanceUuid: string, destHost: string): Promise<void>;
+
+  /**
+   * Destination of a live migration: the instance arrived and runs in `powerState`
+   * (RUNNING, or PAUSED for a paused one). InstanceNotFound if pre_live_migration did not
+   * run here. Idempotent.
+   */
+  postLiveMigrationAtDestination(instanceUuid: string, powerState: PowerStateValue): Promise<void>;
 
   /**
    * Subscribe to power state changes the guest made on its own (not those a method call

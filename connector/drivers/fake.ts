@@ -15,8 +15,9 @@ import {
   type SpawnInstance,
 } from '../../lib/connector-protocol';
 import { StateFile } from '../state-file';
-import { DriverError, type ComputeDriver, type InstanceInfo, type PowerStateListener } from './driver';
+import { DriverError, type ComputeDriver, type ImageUpload, type InstanceInfo, type PowerStateListener, type SnapshotTaskState } from './driver';
 import { actionLine, appendConsole, bootLines, tail } from './fake-console';
+import { fakeDisk, uploadImage } from './fake-image';
 
 export interface FakeDriverOptions {
   /** What the host offers; hypervisorHostname defaults to this machine's name. */
@@ -25,7 +26,10 @@ export interface FakeDriverOptions {
   spawnLatencyMs?: number;
   /** How long every other action takes, in ms. */
   actionLatencyMs?: number;
-  /** The share of spawns that fail (0..1), after their latency, with nothing left behind. */
+  /**
+   * The share of spawns that fail (0..1), after their latency, with nothing left behind.
+   * Instances arriving by a move (finish_migration, pre_live_migration) fail as often.
+   */
   failureRate?: number;
   /** Keep the instances in this JSON file, so a restarted host still has them. */
   stateFile?: string;
@@ -223,10 +227,84 @@ export class FakeDriver implements ComputeDriver {
     await this.save();
   }
 
-  async snapshot(instanceUuid: string): Promise<void> {
-    // Nothing is uploaded: the fake has no disk. The instance must exist, as in Nova's fake.
-    this.find(instanceUuid);
+  async snapshot(instanceUuid: string, upload: ImageUpload, updateTaskState: (state: SnapshotTaskState) => void = () => undefined): Promise<void> {
+    const instance = this.find(instanceUuid);
     await this.latency();
+    // The copy is taken; the disk the fake makes up for it goes to Glance.
+    const disk = fakeDisk(instance.uuid, Date.now());
+    updateTaskState('image_pending_upload');
+    await this.latency();
+    updateTaskState('image_uploading');
+    // The upload takes as long as any other action, as a real one takes a while.
+    await this.latency();
+    await uploadImage(upload, disk, 'raw');
+  }
+
+  async migrateDiskAndPowerOff(instanceUuid: string): Promise<void> {
+    await this.transition(instanceUuid, 'resize: disk handed over', PowerState.SHUTDOWN, null);
+  }
+
+  async finishMigration(instance: SpawnInstance, powerOn: boolean): Promise<void> {
+    await this.arrive(instance, powerOn ? PowerState.RUNNING : PowerState.SHUTDOWN, 'resize: disk received');
+  }
+
+  async confirmMigration(instanceUuid: string): Promise<void> {
+    await this.destroy(instanceUuid);
+  }
+
+  async finishRevertMigration(instanceUuid: string, powerOn: boolean): Promise<void> {
+    this.find(instanceUuid);
+    if (powerOn) await this.powerOn(instanceUuid);
+  }
+
+  async preLiveMigration(instance: SpawnInstance): Promise<void> {
+    await this.arrive(instance, PowerState.PAUSED, 'live migration: waiting for the incoming instance');
+  }
+
+  async liveMigration(instanceUuid: string): Promise<void> {
+    // The fake's memory goes nowhere: the destination makes up its own copy on arrival.
+    if (!this.instances.has(instanceUuid)) return;
+    await this.latency();
+    this.instances.delete(instanceUuid);
+    await this.save();
+  }
+
+  async postLiveMigrationAtDestination(instanceUuid: string, powerState: PowerStateValue): Promise<void> {
+    const instance = this.find(instanceUuid);
+    if (instance.powerState === powerState) return;
+    this.setState(instance, powerState, 'live migration: arrived', false);
+    await this.save();
+  }
+
+  /**
+   * An instance that comes here by a move: as spawn, with its flavor's claim held from the
+   * start and nothing left behind on failure, but no image to fetch and no boot unless it
+   * comes up RUNNING.
+   */
+  private async arrive(instance: SpawnInstance, powerState: PowerStateValue, line: string): Promise<void> {
+    if (this.instances.has(instance.uuid)) return;
+    const pending = this.building.get(instance.uuid);
+    if (pending) return pending.done;
+    const { flavor } = instance;
+    const claim = { vcpus: flavor.vcpus, memoryMb: flavor.memoryMb, diskGb: flavor.rootGb + flavor.ephemeralGb + Math.ceil(flavor.swapMb / 1024) };
+    this.checkFits(flavor.name, claim);
+    const entry = { claim, done: Promise.resolve() };
+    this.building.set(instance.uuid, entry);
+    const place = async () => {
+      await this.latency();
+      if (this.failureRate > 0 && this.random() < this.failureRate) {
+        throw new DriverError('InstanceDeployFailure', `Failed to receive instance ${instance.uuid}: the fake driver failed it on purpose (failure rate ${this.failureRate})`);
+      }
+      const now = Date.now();
+      const record: FakeInstance = { uuid: instance.uuid, name: instance.name, hostname: instance.hostname, powerState, ...claim, volumes: {}, bootedAt: now, console: [] };
+      appendConsole(record.console, [actionLine(line, now, now)]);
+      if (powerState === PowerState.RUNNING) appendConsole(record.console, bootLines(instance.name, instance.hostname, instance.uuid, claim.memoryMb, now));
+      this.instances.set(instance.uuid, record);
+      this.building.delete(instance.uuid);
+      await this.save();
+    };
+    entry.done = place().finally(() => this.building.delete(instance.uuid));
+    return entry.done;
   }
 
   onPowerStateChange(listener: PowerStateListener): () => void {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inventory, requestSpec } from './fixtures';
-import { HostManager, schedulerOptions } from './host-manager';
+import { HostManager } from './host-manager';
+import { schedulerOptions } from './options';
 import { PACK, SPREAD } from './weighers';
 
 /** A small fleet of unlike hosts: sizes, ratios and reservations all differ. */
@@ -124,11 +125,12 @@ describe('selectDestinations', () => {
     m.upsertHost('other-zone', inventory({ memoryMb: 262_144, availabilityZone: 'az2' }));
     const nova = { availabilityZone: 'nova' };
     const s = m.selectDestinations(requestSpec('i1', nova), 5)!;
-    expect(s).toEqual({ host: 'big', alternates: ['mid', 'small'] });
+    expect(s).toMatchObject({ host: 'big', alternates: ['mid', 'small'] });
     expect(m.selectDestinations(requestSpec('i2', nova), 1)!.alternates).toEqual(['mid']);
     expect(m.selectDestinations(requestSpec('i3', nova), 0)!.alternates).toEqual([]);
     // One host passing: no alternates.
-    expect(m.selectDestinations(requestSpec('i4', { availabilityZone: 'az2' }))).toEqual({ host: 'other-zone', alternates: [] });
+    // With its node and zone, for the instance record.
+    expect(m.selectDestinations(requestSpec('i4', { availabilityZone: 'az2' }))).toEqual({ host: 'other-zone', node: 'node', zone: 'az2', alternates: [] });
   });
 
   it('skips disabled, forced-down and down hosts, and ignored ones', () => {
@@ -152,7 +154,7 @@ describe('selectDestinations', () => {
     m.upsertHost('a', inventory({ memoryMb: 4096, reservedHostMemoryMb: 0 }), { enabled: false });
     m.upsertHost('b', inventory({ memoryMb: 65_536 }));
     const forced = (uuid: string, memoryMb = 2048) => requestSpec(uuid, { forcedHost: 'a', availabilityZone: 'elsewhere', flavor: { memoryMb } });
-    expect(m.selectDestinations(forced('i1'))).toEqual({ host: 'a', alternates: [] });
+    expect(m.selectDestinations(forced('i1'))).toMatchObject({ host: 'a', alternates: [] });
     expect(m.selectDestinations(forced('i2', 4096))).toBeNull();
     expect(m.selectDestinations(requestSpec('i3', { forcedHost: 'missing' }))).toBeNull();
     expect(m.selectDestinations({ ...forced('i4'), ignoreHosts: ['a'] })).toBeNull();
@@ -173,7 +175,7 @@ describe('claimAlternate', () => {
     for (const h of ['a', 'b', 'c', 'd']) m.upsertHost(h, inventory({ memoryMb: 8192, reservedHostMemoryMb: 0 }));
     const spec = requestSpec('i1', { flavor: { memoryMb: 6000 } });
     const first = m.selectDestinations(spec, 3)!;
-    expect(first).toEqual({ host: 'a', alternates: ['b', 'c', 'd'] });
+    expect(first).toMatchObject({ host: 'a', alternates: ['b', 'c', 'd'] });
     // The build failed on a; meanwhile b went down and c filled up.
     m.releaseClaim('i1');
     m.setHostStatus('b', { up: false });

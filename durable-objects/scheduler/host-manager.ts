@@ -6,10 +6,11 @@
 // A claim is also the usage Placement would hold: an instance keeps its claim until it
 // is released (deleted, or its build failed), and the filters count it.
 import type { HostInventory } from '../../lib/connector-protocol';
-import { FILTERS, FORCED_HOST_FILTERS, filtersFor, type HostFilter } from './filters';
+import { forcedHostPasses, hostPasses } from './filters';
 import { resolveSpec } from './resolve-spec';
 import type { HostState, HostStatusUpdate, HypervisorView, RequestSpec, ResolvedSpec, Selection } from './types';
-import { PACK, SPREAD, WEIGHERS, type HostWeigher, type WeightMultipliers } from './weighers';
+import type { SchedulerOptions } from './options';
+import { SPREAD, WEIGHERS, weighHost, type WeightMultipliers } from './weighers';
 
 /** What one instance holds on one host. */
 export interface Claim {
@@ -22,27 +23,6 @@ export interface Claim {
 /** A host with the id os-hypervisors shows for it (Nova's compute node uuid). */
 export interface HostRecord extends HostState {
   id: string;
-}
-
-export interface SchedulerOptions {
-  /** Nova's *_weight_multiplier options; SPREAD unless given. */
-  multipliers?: WeightMultipliers;
-  /**
-   * Nova's host_subset_size: the chosen host is drawn at random from this many best.
-   * 1 (the default, as in Nova) always takes the best, the earliest host name on a tie.
-   */
-  hostSubsetSize?: number;
-  /** For tests: a source of numbers in [0, 1). */
-  random?: () => number;
-}
-
-/** The options the Scheduler's bindings ask for; fails loudly on a value it does not know. */
-export function schedulerOptions(env: { SCHEDULER_WEIGHER?: string; SCHEDULER_HOST_SUBSET_SIZE?: string }): SchedulerOptions {
-  const weigher = env.SCHEDULER_WEIGHER || 'spread';
-  if (weigher !== 'spread' && weigher !== 'pack') throw new Error(`SCHEDULER_WEIGHER must be "spread" or "pack", not "${weigher}"`);
-  const subset = Number(env.SCHEDULER_HOST_SUBSET_SIZE || '1');
-  if (!Number.isInteger(subset) || subset < 1) throw new Error(`SCHEDULER_HOST_SUBSET_SIZE must be a whole number >= 1, not "${env.SCHEDULER_HOST_SUBSET_SIZE}"`);
-  return { multipliers: weigher === 'pack' ? PACK : SPREAD, hostSubsetSize: subset };
 }
 
 export class HostManager {
@@ -58,15 +38,10 @@ export class HostManager {
   private passed = new Int32Array(0);
   /** Per weigher: the raw weight of each host that passed. */
   private raw: Float64Array[] = WEIGHERS.map(() => new Float64Array(0));
-  /** Per weigher in use for the request: how its weights are normalised and multiplied. */
-  private readonly weight = {
-    multiplier: new Float64Array(WEIGHERS.length),
-    minval: new Float64Array(WEIGHERS.length),
-    lo: new Float64Array(WEIGHERS.length),
-    hi: new Float64Array(WEIGHERS.length),
-    range: new Float64Array(WEIGHERS.length),
-  };
-  private weighersUsed = 0;
+  /** Per weigher: 1 when it weighs this request (a multiplier, and something to weigh). */
+  private readonly active = new Uint8Array(WEIGHERS.length);
+  /** Per host that passed: the sum of its weights. */
+  private total = new Float64Array(0);
   private top = new Int32Array(0);
   private topWeight = new Float64Array(0);
 
@@ -115,7 +90,7 @@ export class HostManager {
       this.hosts.splice(this.insertionPoint(host), 0, record);
       this.byName.set(host, record);
     }
-    // A copy made beside the record: a request reads both, and memory close together reads fast.
+    // Its own copy: a caller that changes its object later changes nothing here.
     record.inventory = { ...inventory, cpuInfo: { ...inventory.cpuInfo } };
     applyStatus(record, status);
     refresh(record);
@@ -216,9 +191,9 @@ export class HostManager {
     if (spec.forcedHost !== null) {
       // Only the forced host, and so no alternates.
       const record = this.byName.get(spec.forcedHost);
-      if (!record || !passes(record, rs, FORCED_HOST_FILTERS)) return null;
+      if (!record || !forcedHostPasses(record, rs)) return null;
       this.claim(record, rs);
-      return { host: record.host, alternates: [] };
+      return selection(record, []);
     }
     const passed = this.scan(rs);
     if (passed === 0) return null;
@@ -232,7 +207,7 @@ export class HostManager {
     const others: string[] = [];
     for (let i = 0; i < count && others.length < alternates; i++) if (i !== chosen) others.push(this.hosts[this.top[i]!]!.host);
     this.claim(record, rs);
-    return { host: record.host, alternates: others };
+    return selection(record, others);
   }
 
   /**
@@ -245,7 +220,7 @@ export class HostManager {
     for (const name of candidates) {
       const record = this.byName.get(name);
       if (!record) continue;
-      const ok = spec.forcedHost !== null ? name === spec.forcedHost && passes(record, rs, FORCED_HOST_FILTERS) : passes(record, rs, FILTERS);
+      const ok = spec.forcedHost !== null ? name === spec.forcedHost && forcedHostPasses(record, rs) : hostPasses(record, rs);
       if (!ok) continue;
       this.claim(record, rs);
       return record.host;
@@ -253,42 +228,79 @@ export class HostManager {
     return null;
   }
 
+  // --- moves --------------------------------------------------------------------------
+  //
+  // While a server moves (resize, cold or live migration) it holds two claims, as it holds
+  // two allocations in Placement: the source's under the migration's id, the destination's
+  // under its own uuid. A confirmed move releases the migration's claim; a reverted or
+  // failed one releases the instance's and gives the migration's back to the instance.
+
+  /**
+   * Hands the claim of consumer `from` to consumer `to` on the same host, unchanged
+   * (Placement's move of allocations). A claim `to` held before is released first. False,
+   * with nothing changed, when `from` holds no claim.
+   */
+  moveClaim(from: string, to: string): boolean {
+    const claim = this.claims.get(from);
+    if (!claim) return false;
+    if (from === to) return true;
+    this.releaseClaim(to);
+    this.claims.delete(from);
+    this.claims.set(to, claim);
+    const record = this.byName.get(claim.host);
+    if (record) {
+      record.instances.delete(from);
+      record.instances.add(to);
+    }
+    return true;
+  }
+
+  /**
+   * Starts a move: the instance's claim becomes the migration's, and the instance claims
+   * on a destination. With `requestedHost` only that host is tried, through every filter
+   * (Nova's requested_destination); a spec with a forcedHost skips the filters as at boot.
+   * The spec should ignore the source host. Null, with the claims as they were, when no
+   * host fits.
+   */
+  selectMoveDestination(spec: RequestSpec, migrationId: string, requestedHost: string | null = null): string | null {
+    const moved = this.moveClaim(spec.instanceUuid, migrationId);
+    const host =
+      requestedHost !== null && spec.forcedHost === null
+        ? this.claimAlternate(spec, [requestedHost])
+        : (this.selectDestinations(spec, 0)?.host ?? null);
+    if (host === null && moved) this.moveClaim(migrationId, spec.instanceUuid);
+    return host;
+  }
+
+  /**
+   * Undoes a move's claims: the instance's claim (on the destination) goes and the
+   * migration's (on the source) is the instance's again. False, with nothing changed, when
+   * the migration holds no claim (already reverted or confirmed).
+   */
+  revertMove(instanceUuid: string, migrationId: string): boolean {
+    return this.moveClaim(migrationId, instanceUuid);
+  }
+
   // --- internals ----------------------------------------------------------------------
 
   /**
    * Runs the filters over every host, and the weighers over each that passes while it is
-   * at hand: positions go to `passed`, raw weights to `raw`, one row per weigher in use.
+   * at hand: positions go to `passed`, raw weights to `raw` (a row per weigher).
    * Returns how many passed.
    */
   private scan(rs: ResolvedSpec): number {
     const hosts = this.hosts;
     if (this.passed.length < hosts.length) this.grow(hosts.length);
-    const { passed, raw, weight } = this;
-    const filters = filtersFor(rs);
-    const weighers: HostWeigher[] = [];
-    for (const weigher of WEIGHERS) {
-      const multiplier = this.multipliers[weigher.multiplier];
-      if (multiplier === 0 || !weigher.applies(rs)) continue;
-      weight.multiplier[weighers.length] = multiplier;
-      weight.minval[weighers.length] = weigher.minval ?? -Infinity;
-      weight.lo[weighers.length] = Infinity;
-      weight.hi[weighers.length] = -Infinity;
-      weighers.push(weigher);
+    const { passed, raw, active } = this;
+    for (let q = 0; q < WEIGHERS.length; q++) {
+      const weigher = WEIGHERS[q]!;
+      active[q] = this.multipliers[weigher.multiplier] !== 0 && weigher.applies(rs) ? 1 : 0;
     }
-    this.weighersUsed = weighers.length;
-    const { minval, lo, hi } = weight;
     let n = 0;
     for (let i = 0; i < hosts.length; i++) {
       const host = hosts[i]!;
-      if (!passes(host, rs, filters)) continue;
-      for (let q = 0; q < weighers.length; q++) {
-        let w = weighers[q]!.weigh(host, rs);
-        // "don't let the weight go beyond the defined max/min"
-        if (w < minval[q]!) w = minval[q]!;
-        raw[q]![n] = w;
-        if (w < lo[q]!) lo[q] = w;
-        if (w > hi[q]!) hi[q] = w;
-      }
+      if (!hostPasses(host, rs)) continue;
+      weighHost(host, rs, active, raw, n);
       passed[n++] = i;
     }
     return n;
@@ -300,21 +312,30 @@ export class HostManager {
    * equal weight the earlier name comes first. Returns how many it put there.
    */
   private rank(n: number, k: number): number {
-    const { passed, raw, weight } = this;
-    const { multiplier, minval, lo, hi, range } = weight;
-    // "If all the values are equal, they are normalized to 0": such a weigher drops out,
-    // and with one host every weigher does.
-    let used = 0;
-    for (let q = 0; n > 1 && q < this.weighersUsed; q++) {
-      const low = minval[q] !== -Infinity ? minval[q]! : lo[q]!;
-      if (hi[q] === low) continue;
-      const row = raw[used]!;
-      raw[used] = raw[q]!;
-      raw[q] = row;
-      multiplier[used] = multiplier[q]!;
-      lo[used] = low;
-      range[used] = hi[q]! - low;
-      used++;
+    const { passed, raw, active, total } = this;
+    total.fill(0, 0, n);
+    // "If all the values are equal, they are normalized to 0": such a weigher adds
+    // nothing, and with one host no weigher does.
+    for (let q = 0; n > 1 && q < WEIGHERS.length; q++) {
+      if (!active[q]) continue;
+      const weigher = WEIGHERS[q]!;
+      const row = raw[q]!;
+      // "don't let the weight go beyond the defined max/min"; the floor, when there is
+      // one, is also where normalisation starts.
+      const minval = weigher.minval ?? -Infinity;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let j = 0; j < n; j++) {
+        let w = row[j]!;
+        if (w < minval) row[j] = w = minval;
+        if (w < lo) lo = w;
+        if (w > hi) hi = w;
+      }
+      if (weigher.minval !== undefined) lo = weigher.minval;
+      if (hi === lo) continue;
+      const multiplier = this.multipliers[weigher.multiplier];
+      const range = hi - lo;
+      for (let j = 0; j < n; j++) total[j]! += multiplier * ((row[j]! - lo) / range);
     }
     if (this.top.length < k) {
       this.top = new Int32Array(k);
@@ -323,8 +344,7 @@ export class HostManager {
     const { top, topWeight } = this;
     let count = 0;
     for (let j = 0; j < n; j++) {
-      let w = 0;
-      for (let q = 0; q < used; q++) w += multiplier[q]! * ((raw[q]![j]! - lo[q]!) / range[q]!);
+      const w = total[j]!;
       if (count === k && !(w > topWeight[k - 1]!)) continue;
       // Insertion into a short sorted list; a strict comparison keeps earlier names first.
       let p = count < k ? count++ : k - 1;
@@ -356,6 +376,7 @@ export class HostManager {
     const capacity = Math.max(size, this.passed.length * 2, 64);
     this.passed = new Int32Array(capacity);
     this.raw = WEIGHERS.map(() => new Float64Array(capacity));
+    this.total = new Float64Array(capacity);
   }
 
   private insertionPoint(host: string): number {
@@ -370,9 +391,9 @@ export class HostManager {
   }
 }
 
-function passes(host: HostState, rs: ResolvedSpec, filters: readonly HostFilter[]): boolean {
-  for (let f = 0; f < filters.length; f++) if (!filters[f]!(host, rs)) return false;
-  return true;
+/** Nova's Selection: the host with its node (hypervisor_hostname) and zone, and the alternates. */
+function selection(record: HostRecord, alternates: string[]): Selection {
+  return { host: record.host, node: record.inventory.hypervisorHostname, zone: record.inventory.availabilityZone, alternates };
 }
 
 function applyStatus(record: HostRecord, status: HostStatusUpdate): void {

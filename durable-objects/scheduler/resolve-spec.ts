@@ -29,8 +29,19 @@ export function resolveSpec(spec: RequestSpec, hostOf: (instanceUuid: string) =>
     groupHosts = counts;
   }
   const flavor = spec.flavor;
+  // Every field named, in one order: objects of one shape keep the per-host reads fast,
+  // whatever order the caller's (or the RPC layer's) object had.
   return {
-    ...spec,
+    instanceUuid: spec.instanceUuid,
+    projectId: spec.projectId,
+    flavor,
+    image: spec.image,
+    availabilityZone: spec.availabilityZone,
+    forcedHost: spec.forcedHost,
+    group: spec.group,
+    sameHost: spec.sameHost,
+    differentHost: spec.differentHost,
+    ignoreHosts: spec.ignoreHosts,
     vcpus: flavor.vcpus,
     memoryMb: flavor.memoryMb,
     diskGb: flavor.rootGb + flavor.ephemeralGb + Math.ceil(flavor.swapMb / 1024),

@@ -28,8 +28,8 @@ export interface HostState {
   instances: Set<string>;
   /**
    * What the RAM, disk and core filters may still claim: total × allocation ratio −
-   * reserved − used. Kept current on every claim and inventory change, so a request
-   * does no arithmetic over the inventory.
+   * reserved − used. Kept current on every claim and inventory change, so the filters
+   * only compare.
    */
   usableRamMb: number;
   usableDiskMb: number;

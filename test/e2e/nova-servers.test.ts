@@ -112,6 +112,11 @@ describe('isolation between projects', () => {
     expect(list.status).toBe(403);
     const own = await api('GET', '/compute/v2.1/servers/detail', { token: demo });
     expect(own.json.servers.map((s: { id: string }) => s.id)).not.toContain(id);
+    const mine = await bootServer(demo, { name: unique('demo-own'), imageRef: imageId });
+    const shown = await waitForServer(mine, ['ACTIVE'], demo);
+    expect(shown).not.toHaveProperty('OS-EXT-SRV-ATTR:host');
+    expect(shown.hostId).toMatch(/^[0-9a-f]{56}$/);
+    await api('DELETE', `/compute/v2.1/servers/${mine}`, { token: demo });
     const cli = await openstack(['server', 'show', id], { cloud: 'flarestack-demo' });
     expect(cli.code).not.toBe(0);
     expect(cli.stderr).toMatch(/No server with a name or ID of/);

@@ -3,5 +3,5 @@
 import type { HostState, ResolvedSpec } from '../types';
 
 export function differentHostFilter(host: HostState, spec: ResolvedSpec): boolean {
-  return !spec.differentHostHosts.has(host.host);
+  return spec.differentHostHosts.size === 0 || !spec.differentHostHosts.has(host.host);
 }

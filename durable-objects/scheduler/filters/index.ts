@@ -1,5 +1,9 @@
 // The enabled filters, in the order they run: the cheapest and the most selective first
 // (a host must pass all of them, so the order changes only the time taken).
+//
+// Each filter is called from its own line rather than from a loop over a list: a call
+// that always reaches the same function can be inlined by the engine, one that reaches
+// eleven cannot, and over 10,000 hosts that is most of the cost of a request.
 import type { HostState, ResolvedSpec } from '../types';
 import { availabilityZoneFilter } from './availability-zone-filter';
 import { computeFilter } from './compute-filter';
@@ -16,38 +20,28 @@ import { serverGroupAntiAffinityFilter } from './server-group-anti-affinity-filt
 /** A host filter: pass or fail one host for one request. */
 export type HostFilter = (host: HostState, spec: ResolvedSpec) => boolean;
 
-/** What stands for Placement's allocation candidates: room for the flavor. */
-export const RESOURCE_FILTERS: readonly HostFilter[] = [ramFilter, coreFilter, diskFilter];
+/** True when the host passes every filter. */
+export function hostPasses(host: HostState, spec: ResolvedSpec): boolean {
+  return (
+    ignoreHostsFilter(host, spec) &&
+    computeFilter(host, spec) &&
+    ramFilter(host, spec) &&
+    coreFilter(host, spec) &&
+    diskFilter(host, spec) &&
+    availabilityZoneFilter(host, spec) &&
+    imagePropertiesFilter(host, spec) &&
+    serverGroupAffinityFilter(host, spec) &&
+    serverGroupAntiAffinityFilter(host, spec) &&
+    sameHostFilter(host, spec) &&
+    differentHostFilter(host, spec)
+  );
+}
 
 /**
- * A forced host skips the filters, as in Nova, but Nova drops ignored hosts before it
- * forces one, and since Queens Placement still has to find room on it.
+ * True when a forced host may take the request. It skips the filters, as in Nova, but
+ * Nova drops ignored hosts before it forces one, and since Queens Placement still has to
+ * find room on it: the RAM, core and disk filters stand for Placement here.
  */
-export const FORCED_HOST_FILTERS: readonly HostFilter[] = [ignoreHostsFilter, ...RESOURCE_FILTERS];
-
-/**
- * Each filter, with when it can fail a host: the others pass every host for a request
- * that asks for nothing they check, so a request runs only the filters it needs.
- */
-const ENABLED: readonly (readonly [HostFilter, ((spec: ResolvedSpec) => boolean) | null])[] = [
-  [ignoreHostsFilter, (spec) => spec.ignoredHosts.size > 0],
-  [computeFilter, null],
-  [ramFilter, null],
-  [coreFilter, null],
-  [diskFilter, null],
-  [availabilityZoneFilter, (spec) => !!spec.availabilityZone],
-  [imagePropertiesFilter, (spec) => spec.hwArchitecture !== null || spec.imgHvType !== null || spec.hwVmMode !== null],
-  [serverGroupAffinityFilter, (spec) => spec.group?.policy === 'affinity'],
-  [serverGroupAntiAffinityFilter, (spec) => spec.group?.policy === 'anti-affinity'],
-  [sameHostFilter, (spec) => spec.sameHost.length > 0],
-  [differentHostFilter, (spec) => spec.differentHostHosts.size > 0],
-];
-
-export const FILTERS: readonly HostFilter[] = ENABLED.map(([filter]) => filter);
-
-/** The filters that can fail a host for this request, in order. */
-export function filtersFor(spec: ResolvedSpec): HostFilter[] {
-  const out: HostFilter[] = [];
-  for (const [filter, applies] of ENABLED) if (!applies || applies(spec)) out.push(filter);
-  return out;
+export function forcedHostPasses(host: HostState, spec: ResolvedSpec): boolean {
+  return ignoreHostsFilter(host, spec) && ramFilter(host, spec) && coreFilter(host, spec) && diskFilter(host, spec);
 }

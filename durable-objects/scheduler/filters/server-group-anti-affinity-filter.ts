@@ -5,9 +5,9 @@ import type { HostState, ResolvedSpec } from '../types';
 
 export function serverGroupAntiAffinityFilter(host: HostState, spec: ResolvedSpec): boolean {
   if (spec.group?.policy !== 'anti-affinity') return true;
+  const maxServerPerHost = spec.group.maxServerPerHost ?? 1;
+  if ((spec.groupHosts.get(host.host) ?? 0) < maxServerPerHost) return true;
   // "Move operations like resize can check the same source compute node where the
   // instance is": its own host never counts against it.
-  if (host.instances.has(spec.instanceUuid)) return true;
-  const maxServerPerHost = spec.group.maxServerPerHost ?? 1;
-  return (spec.groupHosts.get(host.host) ?? 0) < maxServerPerHost;
+  return host.instances.has(spec.instanceUuid);
 }

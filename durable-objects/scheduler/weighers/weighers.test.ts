@@ -57,7 +57,7 @@ describe('weighing (normalised, multiplied, summed)', () => {
   it('spreads by default: the most free RAM wins', () => {
     const m = new HostManager();
     fleet(m);
-    expect(m.selectDestinations(requestSpec('i1'))).toEqual({ host: 'large', alternates: ['medium', 'small'] });
+    expect(m.selectDestinations(requestSpec('i1'))).toMatchObject({ host: 'large', alternates: ['medium', 'small'] });
   });
   it('packs with negative multipliers: the fullest host that fits wins', () => {
     const m = new HostManager({ multipliers: PACK });
@@ -91,7 +91,7 @@ describe('weighing (normalised, multiplied, summed)', () => {
   it('breaks ties by host name, the same way every time', () => {
     const m = new HostManager();
     for (const name of ['c', 'a', 'b']) m.upsertHost(name, inventory());
-    expect(m.selectDestinations(requestSpec('i1'))).toEqual({ host: 'a', alternates: ['b', 'c'] });
+    expect(m.selectDestinations(requestSpec('i1'))).toMatchObject({ host: 'a', alternates: ['b', 'c'] });
   });
   it('with host_subset_size, draws the chosen host among that many best', () => {
     const picks = new Set<string>();

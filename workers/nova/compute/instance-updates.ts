@@ -1,7 +1,7 @@
 // What a host's results do to the nova database. The Conductor is the only writer of
 // host-side results (the seed's "no-db-compute"): connectors never see the database.
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { PowerState, type JobKind, type PowerStateValue } from '../../../lib/connector-protocol';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { PowerState, type JobKind, type JobTaskState, type PowerStateValue } from '../../../lib/connector-protocol';
 import { instanceActionEvents, instanceActions, instanceFaults, instances, serverGroupMembers } from '../../../schema/nova';
 import { isoNow, type Db } from '../db';
 
@@ -20,6 +20,29 @@ export const EVENT_OF: Record<JobKind, string> = {
   snapshot: 'compute_snapshot_instance',
   attach_volume: 'compute_attach_volume',
   detach_volume: 'compute_detach_volume',
+  rebuild: 'compute_rebuild_instance',
+  resize_instance: 'compute_resize_instance',
+  finish_resize: 'compute_finish_resize',
+  confirm_resize: 'compute_confirm_resize',
+  revert_resize: 'compute_revert_resize',
+  finish_revert_resize: 'compute_finish_revert_resize',
+  pre_live_migration: 'compute_pre_live_migration',
+  live_migration: 'compute_live_migration',
+  post_live_migration_at_destination: 'compute_post_live_migration_at_destination',
+  rollback_live_migration_at_destination: 'compute_rollback_live_migration_at_destination',
+};
+
+/** The task_states a snapshot and a rebuild go through, as Nova's task_states has them. */
+export const SNAPSHOT_TASK_STATES = ['image_snapshot_pending', 'image_snapshot', 'image_pending_upload', 'image_uploading'];
+export const REBUILD_TASK_STATES = ['rebuilding', 'rebuild_block_device_mapping', 'rebuild_spawning'];
+
+/** For each step a host reports, the task_states it may follow (Nova's expected_task_state). */
+const TASK_STEPS: Record<JobTaskState, string[]> = {
+  image_snapshot: ['image_snapshot_pending'],
+  image_pending_upload: ['image_snapshot_pending', 'image_snapshot'],
+  image_uploading: ['image_pending_upload'],
+  rebuild_block_device_mapping: ['rebuilding'],
+  rebuild_spawning: ['rebuilding', 'rebuild_block_device_mapping'],
 };
 
 /** vm_state and power_state after a power action succeeds. */
@@ -35,7 +58,7 @@ const AFTER: Partial<Record<JobKind, { vmState: string; powerState: PowerStateVa
 };
 
 /** Finishes the open event of an action (Nova: EventReporter), if there is one. */
-function finishEvent(db: Db, requestId: string | null, event: string, result: 'Success' | 'Error', host: string, traceback?: string) {
+export function finishEvent(db: Db, requestId: string | null, event: string, result: 'Success' | 'Error', host: string, traceback?: string) {
   if (!requestId) return [];
   return [
     db
@@ -60,6 +83,64 @@ export function startEvent(db: Db, requestId: string, event: string, host: strin
     startTime: isoNow(),
     host,
   });
+}
+
+/** An event begun and ended at once: a check or a hand-over that needs no job on a host. */
+export function instantEvent(db: Db, requestId: string, event: string, host: string | null, result: 'Success' | 'Error', traceback?: string) {
+  const now = isoNow();
+  return db.insert(instanceActionEvents).values({
+    actionId: sql`(SELECT id FROM instance_actions WHERE request_id = ${requestId})`,
+    event,
+    startTime: now,
+    finishTime: now,
+    result,
+    traceback: traceback ?? null,
+    host,
+  });
+}
+
+/** A host reached the next step of a job: the task_state follows, if it still fits. */
+export async function taskStateAdvanced(db: Db, uuid: string, taskState: JobTaskState): Promise<void> {
+  await db
+    .update(instances)
+    .set({ taskState, updatedAt: isoNow() })
+    .where(and(eq(instances.uuid, uuid), eq(instances.deleted, false), inArray(instances.taskState, TASK_STEPS[taskState])));
+}
+
+/** The snapshot is uploaded (Glance made the image active): the task ends. */
+export async function snapshotDone(db: Db, uuid: string, host: string, requestId: string | null): Promise<void> {
+  await db.batch([
+    db
+      .update(instances)
+      .set({ taskState: null, updatedAt: isoNow() })
+      .where(and(eq(instances.uuid, uuid), eq(instances.deleted, false), inArray(instances.taskState, SNAPSHOT_TASK_STATES))),
+    ...finishEvent(db, requestId, EVENT_OF.snapshot, 'Success', host),
+  ]);
+}
+
+/** Rebuilt from the new image: ACTIVE again, or SHUTOFF when it was stopped before. */
+export async function rebuilt(db: Db, uuid: string, host: string, requestId: string | null, powerState: PowerStateValue): Promise<void> {
+  const now = isoNow();
+  await db.batch([
+    db
+      .update(instances)
+      .set({ vmState: powerState === PowerState.SHUTDOWN ? 'stopped' : 'active', taskState: null, powerState, launchedAt: now, updatedAt: now })
+      .where(and(eq(instances.uuid, uuid), eq(instances.deleted, false), inArray(instances.taskState, REBUILD_TASK_STATES))),
+    ...finishEvent(db, requestId, EVENT_OF.rebuild, 'Success', host),
+  ]);
+}
+
+/** A rebuild that failed leaves the server in ERROR, as Nova's rebuild_instance does. */
+export async function rebuildFailed(db: Db, uuid: string, host: string, requestId: string | null, message: string): Promise<void> {
+  const now = isoNow();
+  await db.batch([
+    db
+      .update(instances)
+      .set({ vmState: 'error', taskState: null, updatedAt: now })
+      .where(and(eq(instances.uuid, uuid), eq(instances.deleted, false), inArray(instances.taskState, REBUILD_TASK_STATES))),
+    db.insert(instanceFaults).values({ instanceUuid: uuid, code: 500, message, host, createdAt: now }),
+    ...finishEvent(db, requestId, EVENT_OF.rebuild, 'Error', host, message),
+  ]);
 }
 
 export async function spawned(db: Db, uuid: string, host: string, requestId: string | null, powerState: PowerStateValue): Promise<boolean> {

@@ -1,6 +1,7 @@
 // POST /servers/{id}/action: power actions, lock, console output and the like. Each
 // checks Nova's allowed states (409 otherwise), sets the task_state, records an instance
-// action and queues a job on the server's host; the Conductor writes the outcome.
+// action and queues a job on the server's host; the Conductor writes the outcome. Rebuild,
+// createImage and the moves (resize, migrations) have files of their own in compute/.
 import { and, eq, inArray, isNull, or } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -10,6 +11,9 @@ import { readJson, validate } from '../../../lib/validation';
 import { instances } from '../../../schema/nova';
 import { checkLock, checkState, hostUnavailable, isAdmin, loadServer, recordAction, requestId, type C } from '../compute/api';
 import { EVENT_OF } from '../compute/instance-updates';
+import { rebuild } from '../compute/rebuild';
+import { confirmResize, migrate, migrateLive, resize, revertResize } from '../compute/server-moves';
+import { createServerImage } from '../compute/snapshot';
 import { conductor, database, isoNow, type InstanceRow } from '../db';
 import type { NovaEnv } from '../env';
 import { authorize } from '../policies';
@@ -43,7 +47,7 @@ const lockBody = z.union([z.null(), z.strictObject({ locked_reason: z.string().m
 const consoleBody = z.union([z.null(), z.strictObject({ length: z.union([z.number().int(), z.string().regex(/^-?\d+$/), z.null()]).optional() })]);
 
 /** Not built yet: said plainly, as Nova says an API it lacks. */
-const NOT_YET = new Set(['createImage', 'rebuild', 'resize', 'confirmResize', 'revertResize', 'migrate', 'os-migrateLive', 'os-resetState', 'evacuate', 'shelve', 'unshelve', 'rescue', 'unrescue']);
+const NOT_YET = new Set(['os-resetState', 'evacuate', 'shelve', 'unshelve', 'rescue', 'unrescue']);
 
 async function queue(c: C, s: InstanceRow, kind: PowerAction, job: Job, action: string): Promise<void> {
   if (!s.host) throw hostUnavailable(null);
@@ -140,6 +144,26 @@ serverActionRoutes.post('/servers/:id/action', async (c) => {
         throw conflict(err instanceof Error ? err.message : `Instance ${s.uuid} is not ready`);
       }
     }
+    case 'rebuild':
+      return rebuild(c, s, arg);
+    case 'createImage':
+      return createServerImage(c, s, arg);
+    case 'resize':
+      await resize(c, s, arg);
+      return c.body(null, 202);
+    case 'migrate':
+      await migrate(c, s, arg);
+      return c.body(null, 202);
+    case 'os-migrateLive':
+      await migrateLive(c, s, arg);
+      return c.body(null, 202);
+    case 'confirmResize':
+      // 204, "for backwards compatibility", as Nova answers it.
+      await confirmResize(c, s);
+      return c.body(null, 204);
+    case 'revertResize':
+      await revertResize(c, s);
+      return c.body(null, 202);
     case 'forceDelete': {
       authorize(c, 'os_compute_api:os-deferred-delete:force', target);
       // Without deferred delete (reclaim_instance_interval = 0) no server is ever SOFT_DELETED.
