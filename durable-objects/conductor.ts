@@ -89,13 +89,18 @@ export class Conductor extends DurableObject<Env> {
 
   // --- state kept in `meta` -------------------------------------------------------------
 
+  /** The `meta` table, mirrored in memory: every RPC names the host, and most change nothing. */
+  private metaCache: Map<string, string> | null = null;
+
   private meta(key: string): string | null {
-    const row = this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
-    return row?.value ?? null;
+    this.metaCache ??= new Map(this.sql.exec<{ key: string; value: string }>('SELECT key, value FROM meta').toArray().map((r) => [r.key, r.value]));
+    return this.metaCache.get(key) ?? null;
   }
 
   private setMeta(key: string, value: string): void {
+    if (this.meta(key) === value) return;
     this.sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
+    this.metaCache!.set(key, value);
   }
 
   private get host(): string {
@@ -412,11 +417,20 @@ export class Conductor extends DurableObject<Env> {
   private async armAlarm(): Promise<void> {
     const last = Number(this.meta('last_seen') ?? Date.now());
     const at = Math.max(Date.now(), last + this.downAfterMs) + 50;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || Math.abs(current - at) > 1000 || current < Date.now()) await this.ctx.storage.setAlarm(at);
+    // The alarm set last is remembered, so a busy host's jobs do not each read it back.
+    const current = this.alarmAt ?? (await this.ctx.storage.getAlarm());
+    if (current === null || Math.abs(current - at) > 1000 || current < Date.now()) {
+      await this.ctx.storage.setAlarm(at);
+      this.alarmAt = at;
+    } else {
+      this.alarmAt = current;
+    }
   }
 
+  private alarmAt: number | null = null;
+
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     const cutoff = Date.now() - FINISHED_RETENTION_MS;
     this.sql.exec('DELETE FROM finished WHERE at < ?', cutoff);
     const host = this.meta('host');

@@ -16,6 +16,18 @@ export function isoNow(): string {
   return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
+/** Event times keep their milliseconds: instance action events show microseconds, as Nova's do. */
+export function preciseNow(): string {
+  return new Date().toISOString();
+}
+
+/** Nova's microsecond form of a stored time: 2026-01-02T03:04:05.678000. */
+export function microseconds(t: string | null): string | null {
+  if (!t) return null;
+  const m = /^(.*?)(?:\.(\d{1,6}))?Z$/.exec(t);
+  return m ? `${m[1]}.${(m[2] ?? '').padEnd(6, '0')}` : t;
+}
+
 export function isUniqueViolation(err: unknown): boolean {
   const text = String(err instanceof Error ? `${err.message} ${String(err.cause ?? '')}` : err);
   return /UNIQUE constraint failed/i.test(text);

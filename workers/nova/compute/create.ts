@@ -9,7 +9,7 @@ import { badRequest, ApiError } from '../../../lib/errors';
 import type { SpawnInstance } from '../../../lib/connector-protocol';
 import { flavors, instanceActions, instanceActionEvents, instanceFaults, instances, keyPairs, serverGroupMembers, serverGroups, services, type FlavorSnapshot } from '../../../schema/nova';
 import type { RequestSpec, Selection } from '../../../durable-objects/scheduler/types';
-import { conductor, database, isoNow, scheduler, type Db, type InstanceRow } from '../db';
+import { conductor, database, isoNow, preciseNow, scheduler, type Db, type InstanceRow } from '../db';
 import { visibleFlavors } from '../flavors';
 import { limitRowsQuery, limitsFor, limitsFromRows, overQuota, usageFor, withinQuota, type Quotas } from '../quota';
 import { isBase64, type ServerCreate } from '../schemas/servers';
@@ -165,6 +165,7 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
 
   const reservationId = `r-${crypto.randomUUID().slice(0, 8)}`;
   const now = isoNow();
+  const started = preciseNow();
   const rows: InstanceRow[] = [];
   for (let i = 0; i < maxCount; i++) {
     const name = maxCount > 1 ? `${s.name}-${i + 1}` : s.name;
@@ -258,7 +259,7 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
       c.env.DB.prepare(`INSERT INTO instance_actions (request_id, action, instance_uuid, project_id, user_id, start_time, updated_at) SELECT ?, 'create', ?, ?, ?, ?, ? WHERE ${exists}`)
         .bind(reqId, row.uuid, projectId, auth.userId, now, now, row.uuid),
       c.env.DB.prepare(`INSERT INTO instance_actions_events (action_id, event, start_time, finish_time, result) SELECT id, ?, ?, ?, ? FROM instance_actions WHERE request_id = ?`)
-        .bind(EVENT_OF.spawn, now, row.vmState === 'error' ? now : null, row.vmState === 'error' ? 'Error' : null, reqId),
+        .bind(EVENT_OF.spawn, started, row.vmState === 'error' ? started : null, row.vmState === 'error' ? 'Error' : null, reqId),
       c.env.DB.prepare(`INSERT INTO instance_faults (instance_uuid, code, message, details, created_at) SELECT ?, 500, ?, '', ? WHERE ? AND ${exists}`)
         .bind(row.uuid, NO_VALID_HOST, now, row.vmState === 'error' ? 1 : 0, row.uuid),
     );

@@ -3,7 +3,7 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { PowerState, type JobKind, type JobTaskState, type PowerStateValue } from '../../../lib/connector-protocol';
 import { instanceActionEvents, instanceActions, instanceFaults, instances, serverGroupMembers } from '../../../schema/nova';
-import { isoNow, type Db } from '../db';
+import { isoNow, preciseNow, type Db } from '../db';
 
 /** Nova's instance action event names, per job kind. */
 export const EVENT_OF: Record<JobKind, string> = {
@@ -63,7 +63,7 @@ export function finishEvent(db: Db, requestId: string | null, event: string, res
   return [
     db
       .update(instanceActionEvents)
-      .set({ finishTime: isoNow(), result, host, traceback: traceback ?? null })
+      .set({ finishTime: preciseNow(), result, host, traceback: traceback ?? null })
       .where(
         and(
           eq(instanceActionEvents.event, event),
@@ -80,7 +80,7 @@ export function startEvent(db: Db, requestId: string, event: string, host: strin
   return db.insert(instanceActionEvents).values({
     actionId: sql`(SELECT id FROM instance_actions WHERE request_id = ${requestId})`,
     event,
-    startTime: isoNow(),
+    startTime: preciseNow(),
     host,
   });
 }

@@ -6,7 +6,7 @@ import { notFound } from '../../../lib/errors';
 import { pageParams, paginate } from '../../../lib/pagination';
 import { instanceActionEvents, instanceActions, instances } from '../../../schema/nova';
 import { isAdmin, type C } from '../compute/api';
-import { database } from '../db';
+import { database, microseconds } from '../db';
 import type { NovaEnv } from '../env';
 import { allowed, authorize } from '../policies';
 import { hostId } from '../views/servers';
@@ -24,7 +24,7 @@ async function loadAny(c: C, uuid: string) {
   return row;
 }
 
-const micro = (t: string | null) => (t ? t.replace('Z', '.000000') : null);
+const micro = microseconds;
 
 function actionView(c: C, a: ActionRow) {
   return {
