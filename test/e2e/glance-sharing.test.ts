@@ -1,8 +1,8 @@
 // Who sees which image: visibility public/private/shared/community, image members
 // between the admin and demo projects, and the bootstrap image every cloud starts with.
 import { randomBytes } from 'node:crypto';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminToken, api, openstack, openstackJson, openstackOk, passwordToken } from '../cli';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adminToken, api, demoLogin, openstack, openstackJson, openstackOk } from '../cli';
 
 const unique = (what: string) => `gl-${what}-${randomBytes(4).toString('hex')}`;
 type Image = Record<string, any>;
@@ -13,9 +13,7 @@ let demo: string;
 let demoProject: string;
 beforeAll(async () => {
   admin = await adminToken();
-  const d = await passwordToken('demo', inject('cloud').passwords.demo, 'demo');
-  demo = d.token;
-  demoProject = d.body.token.project.id;
+  ({ token: demo, projectId: demoProject } = await demoLogin());
 });
 
 async function createImage(token: string, body: Record<string, unknown>): Promise<Image> {

@@ -1,8 +1,8 @@
 // Flavors through the openstack CLI: the default flavors, create/show/list/set/unset/delete,
 // extra specs as properties, private flavors and their access list; and over HTTP the
 // error bodies Nova gives.
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminToken, api, openstack, openstackJson, openstackOk, passwordToken } from '../cli';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adminToken, api, demoLogin, openstack, openstackJson, openstackOk } from '../cli';
 
 const suffix = () => Math.random().toString(36).slice(2, 8);
 type Flavor = Record<string, any>;
@@ -15,9 +15,7 @@ let demo: string;
 let demoProject: string;
 beforeAll(async () => {
   admin = await adminToken();
-  const d = await passwordToken('demo', inject('cloud').passwords.demo, 'demo');
-  demo = d.token;
-  demoProject = d.body.token.project.id;
+  ({ token: demo, projectId: demoProject } = await demoLogin());
 });
 
 describe('the default flavors', () => {

@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminToken, api, openstack, openstackJson, openstackOk, passwordToken } from '../cli';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminToken, api, demoLogin, openstack, openstackJson, openstackOk } from '../cli';
 
 const suffix = () => Math.random().toString(36).slice(2, 8);
 const asDemo = { cloud: 'flarestack-demo' };
@@ -33,9 +33,7 @@ let demoUser: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nova-keypairs-'));
   admin = await adminToken();
-  const d = await passwordToken('demo', inject('cloud').passwords.demo, 'demo');
-  demo = d.token;
-  demoUser = d.body.token.user.id;
+  ({ token: demo, userId: demoUser } = await demoLogin());
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,8 +1,8 @@
 // Server groups through the openstack CLI: create (a policy and rules at 2.64, a list of
 // policies before), list (the project's, or all projects' for admins), show, delete; and
 // over HTTP Nova's errors.
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminToken, api, openstack, openstackJson, openstackOk, passwordToken } from '../cli';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { adminToken, api, demoLogin, openstack, openstackJson, openstackOk } from '../cli';
 
 const suffix = () => Math.random().toString(36).slice(2, 8);
 const asDemo = { cloud: 'flarestack-demo' };
@@ -15,9 +15,7 @@ let demo: string;
 let demoProject: string;
 beforeAll(async () => {
   admin = await adminToken();
-  const d = await passwordToken('demo', inject('cloud').passwords.demo, 'demo');
-  demo = d.token;
-  demoProject = d.body.token.project.id;
+  ({ token: demo, projectId: demoProject } = await demoLogin());
 });
 
 describe('server groups through the CLI', () => {

@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { authToken } from '../../lib/auth';
 import { onError, onNotFound } from '../../lib/errors';
 import { microversion } from '../../lib/microversion';
+import { bootstrapNova } from './bootstrap';
 import type { NovaEnv } from './env';
 import { aggregateRoutes } from './routes/aggregates';
 import { connectorRoutes } from './routes/connector';
@@ -32,6 +33,16 @@ app.notFound(onNotFound('nova'));
 
 app.route('/', versionRoutes);
 app.route('/', connectorRoutes);
+// A deployed cloud gets Nova's default flavors on its first request, as the local one does
+// at start (bootstrapNova writes only into an empty flavor table).
+let bootstrapped = false;
+app.use('/v2.1/*', async (c, next) => {
+  if (!bootstrapped) {
+    await bootstrapNova(c.env.DB);
+    bootstrapped = true;
+  }
+  await next();
+});
 // Everything under /v2.1 negotiates a microversion and needs a token.
 app.use('/v2.1/*', microversion({ service: 'compute', min: MIN_VERSION, max: MAX_VERSION, legacyHeader: 'X-OpenStack-Nova-API-Version' }));
 app.use('/v2.1/*', authToken());

@@ -14,54 +14,27 @@ import { visibleFlavors } from '../flavors';
 import { limitRowsQuery, limitsFor, limitsFromRows, overQuota, usageFor, withinQuota, type Quotas } from '../quota';
 import { isBase64, type ServerCreate } from '../schemas/servers';
 import { isAdmin, type C } from './api';
+import { findImage, imageProperties, type GlanceImage } from './glance';
 import { EVENT_OF } from './instance-updates';
-
-interface GlanceImage {
-  id: string;
-  status: string;
-  min_disk?: number;
-  min_ram?: number;
-  disk_format?: string | null;
-  checksum?: string | null;
-  [property: string]: unknown;
-}
 
 // Boots come in bursts of the same image: an active image as a project saw it is kept for
 // a moment, as keystonemiddleware keeps validated tokens, to spare Glance a call per boot.
 const IMAGE_CACHE_MS = 2000;
 const imageCache = new Map<string, { image: GlanceImage; until: number }>();
 
-/** The image as the caller sees it in Glance (its visibility rules apply). */
+/** The image to boot, as the caller sees it in Glance: missing or not active is a 400. */
 async function lookUpImage(c: C, id: string): Promise<GlanceImage> {
   const key = `${c.var.auth.projectId ?? ''}/${isAdmin(c)}/${id}`;
   const hit = imageCache.get(key);
   if (hit && hit.until > Date.now()) return hit.image;
-  const res = await c.env.GLANCE.fetch(
-    new Request(`${new URL(c.req.url).origin}/image/v2/images/${encodeURIComponent(id)}`, { headers: { 'X-Auth-Token': c.var.auth.token } }),
-  );
-  if (res.status === 404 || res.status === 400) {
-    await res.body?.cancel();
-    throw badRequest(`Image ${id} could not be found.`);
-  }
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw new ApiError(503, `The image service answered ${res.status} for image ${id}.`);
-  }
-  const image = (await res.json()) as GlanceImage;
+  const image = await findImage(c, id);
+  if (!image) throw badRequest(`Image ${id} could not be found.`);
   if (image.status !== 'active') throw badRequest(`Image ${id} is not active.`);
   if (imageCache.size > 1000) imageCache.clear();
   imageCache.set(key, { image, until: Date.now() + IMAGE_CACHE_MS });
   return image;
 }
 
-/** Image properties as strings, for the scheduler's image properties filter and the host. */
-function imageProperties(image: GlanceImage): Record<string, string> {
-  const props: Record<string, string> = {};
-  for (const [k, v] of Object.entries(image)) {
-    if (typeof v === 'string' && (k.startsWith('hw_') || k.startsWith('img_') || k === 'architecture' || k === 'hypervisor_type' || k === 'kernel_id' || k === 'ramdisk_id' || k === 'os_type')) props[k] = v;
-  }
-  return props;
-}
 
 /** "zone" or "zone:host" (the latter only for admins, as Nova has it). */
 function parseZone(c: C, requested: string | undefined): { zone: string | null; forcedHost: string | null } {
