@@ -13,6 +13,7 @@ import type { WorkerOptions } from 'miniflare';
 import { stringify } from 'yaml';
 import { generateKey } from '../lib/token';
 import { ensureBootstrapImage } from './bootstrap-image';
+import { startKeepAliveProxy } from './keepalive-proxy';
 import type { Migration, SetupRequest } from './setup-worker';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -237,9 +238,10 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   await stopEsbuild();
 
   const { Log, LogLevel, Miniflare } = await loading;
+  // workerd listens on a loopback port of its own; the public port is the keep-alive relay.
   const mf = new Miniflare({
-    host: opts.host,
-    port: opts.port,
+    host: '127.0.0.1',
+    port: 0,
     cf: false,
     log: new Log(LogLevel.WARN),
     d1Persist: join(stateDir, 'v3', 'd1'),
@@ -249,7 +251,8 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     workers: [...workers, setup] as WorkerOptions[],
   });
   const ready = await mf.ready;
-  const url = `http://${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host}:${ready.port}`;
+  const proxy = await startKeepAliveProxy(opts.host, opts.port, '127.0.0.1', Number(ready.port));
+  const url = `http://${opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host}:${proxy.port}`;
 
   const migrations: SetupRequest['migrations'] = {};
   for (const [binding, dir] of Object.entries(migrationDirs)) migrations[binding] = await readMigrations(dir);
@@ -285,6 +288,9 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     passwords: { admin: secrets.adminPassword, demo: secrets.demoPassword },
     readyMs: performance.now() - t0,
     adminToken: () => passwordToken(authUrl, 'admin', secrets.adminPassword, 'admin'),
-    dispose: () => mf.dispose(),
+    dispose: async () => {
+      await proxy.close();
+      await mf.dispose();
+    },
   };
 }
