@@ -59,6 +59,8 @@ interface JobRow extends Record<string, SqlStorageValue> {
   request_id: string | null;
 }
 
+// jobs.acked is no longer written (acks are kept in memory, see `unacked`); the column stays
+// for the storage of objects made before.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
@@ -78,6 +80,13 @@ export class Conductor extends DurableObject<Env> {
   /** Callers waiting for a job's result (console output), by job id. */
   private readonly waiters = new Map<string, { resolve: (r: JobResult) => void; reject: (e: Error) => void }>();
   private readonly moves: Moves;
+  /**
+   * Jobs queued since this object started that the host has not acked yet. Kept in memory
+   * only, so an ack costs no storage commit: after a restart every queued job counts as
+   * possibly acked, and a delete then lets a queued spawn run and destroys after it (as for
+   * one the host acked) rather than dropping it.
+   */
+  private readonly unacked = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -166,7 +175,7 @@ export class Conductor extends DurableObject<Env> {
       case 'heartbeat':
         return this.heartbeat();
       case 'ack':
-        this.sql.exec('UPDATE jobs SET acked = 1 WHERE id = ?', message.jobId);
+        this.unacked.delete(message.jobId);
         return;
       case 'result':
         return message.ok ? this.jobDone(message.jobId, message.result) : this.jobFailed(message.jobId, message.error.message);
@@ -228,14 +237,16 @@ export class Conductor extends DurableObject<Env> {
 
   private enqueue(job: Job, requestId: string | null): void {
     if (this.sql.exec('SELECT 1 FROM finished WHERE id = ?', job.id).toArray().length > 0) return;
-    this.sql.exec(
+    const inserted = this.sql.exec(
       'INSERT INTO jobs (id, kind, instance_uuid, job, request_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
       job.id,
       job.kind,
       job.instanceUuid,
       JSON.stringify(job),
       requestId,
-    );
+    ).rowsWritten;
+    // A job queued before (and perhaps acked) keeps the state it has.
+    if (inserted > 0) this.unacked.add(job.id);
     this.send({ type: 'job', job });
   }
 
@@ -252,6 +263,7 @@ export class Conductor extends DurableObject<Env> {
   private take(jobId: string): JobRow | null {
     const row = this.sql.exec<JobRow>('SELECT * FROM jobs WHERE id = ?', jobId).toArray()[0];
     if (!row) return null;
+    this.unacked.delete(jobId);
     this.sql.exec('DELETE FROM jobs WHERE id = ?', jobId);
     this.sql.exec('INSERT OR REPLACE INTO finished (id, at) VALUES (?, ?)', jobId, Date.now());
     return row;
@@ -273,8 +285,8 @@ export class Conductor extends DurableObject<Env> {
         return;
       }
       case 'destroy':
-        await scheduler(this.env).releaseClaim(job.instanceUuid);
-        await updates.terminated(this.db, job.instanceUuid, host, row.request_id);
+        // Two stores, neither waiting on the other.
+        await Promise.all([scheduler(this.env).releaseClaim(job.instanceUuid), updates.terminated(this.db, job.instanceUuid, host, row.request_id)]);
         return;
       case 'get_console_output':
         return;
@@ -330,7 +342,7 @@ export class Conductor extends DurableObject<Env> {
     const row = this.sql.exec<{ build: string }>('SELECT build FROM builds WHERE instance_uuid = ?', uuid).toArray()[0];
     if (!row) return;
     this.sql.exec('DELETE FROM builds WHERE instance_uuid = ?', uuid);
-    this.sql.exec("DELETE FROM jobs WHERE instance_uuid = ? AND kind = 'spawn'", uuid);
+    for (const { id } of this.sql.exec<{ id: string }>("DELETE FROM jobs WHERE instance_uuid = ? AND kind = 'spawn' RETURNING id", uuid).toArray()) this.unacked.delete(id);
     const build = JSON.parse(row.build) as BuildRequest;
     const host = this.host;
     const sched = scheduler(this.env);
@@ -364,7 +376,11 @@ export class Conductor extends DurableObject<Env> {
       const build = this.sql.exec('SELECT 1 FROM builds WHERE instance_uuid = ?', job.instanceUuid).toArray().length > 0;
       if (build) {
         this.sql.exec('DELETE FROM builds WHERE instance_uuid = ?', job.instanceUuid);
-        this.sql.exec("DELETE FROM jobs WHERE instance_uuid = ? AND kind = 'spawn' AND acked = 0", job.instanceUuid);
+        const spawns = this.sql.exec<{ id: string }>("SELECT id FROM jobs WHERE instance_uuid = ? AND kind = 'spawn'", job.instanceUuid).toArray();
+        for (const { id } of spawns) {
+          if (!this.unacked.delete(id)) continue;
+          this.sql.exec('DELETE FROM jobs WHERE id = ?', id);
+        }
       }
       // Deleted mid-move (or while VERIFY_RESIZE): the move ends and the other host lets go.
       await this.moves.abandon(job.instanceUuid);
