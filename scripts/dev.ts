@@ -2,7 +2,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, startCloud } from './cloud';
-import { startFleet } from './fleet';
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +56,9 @@ const cloud = await startCloud({
   serviceDownTime: envNumber('FLARESTACK_SERVICE_DOWN_TIME'),
   heartbeatIntervalMs: envNumber('FLARESTACK_HEARTBEAT_INTERVAL_MS'),
 });
+// The fleet's code (connectors, ws, zod) is evaluated only now: the cloud, and so the
+// first token, does not wait for it.
+const { startFleet } = await import('./fleet');
 const fleet = await startFleet({
   url: cloud.url,
   stateDir: cloud.stateDir,
