@@ -9,11 +9,11 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuildOptions } from 'esbuild';
 import type { WorkerOptions } from 'miniflare';
 import { generateKey } from '../lib/token';
 import { buildBundle, cachedBundle, stopBuilds, type CachedBundle } from './bundle-cache.mjs';
 import { startKeepAliveProxy } from './keepalive-proxy';
+import { workerBuild } from './worker-build';
 import type { Migration, SetupRequest } from './setup-worker';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -132,21 +132,6 @@ async function workerOptions(config: string): Promise<WorkerOptions & { name: st
     await rename(tmp, cache);
   }
   return { ...(JSON.parse(await readFile(cache, 'utf8')) as WorkerOptions), name };
-}
-
-/** esbuild's options for a Worker's bundle. */
-function workerBuild(entry: string): BuildOptions {
-  return {
-    entryPoints: [entry],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    external: ['cloudflare:*', 'node:*'],
-    logLevel: 'error',
-  };
 }
 
 /** drizzle-kit's migration files, oldest first, split at its statement breakpoints. */

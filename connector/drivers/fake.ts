@@ -108,16 +108,23 @@ export class FakeDriver implements ComputeDriver {
   }
 
   async spawn(instance: SpawnInstance): Promise<void> {
-    if (this.instances.has(instance.uuid)) return;
+    return this.hold(instance, (claim) => this.build(instance, claim));
+  }
+
+  /**
+   * Claims the flavor's room at once and holds it while `place` runs, as a real build holds
+   * its resources from the start; a second call for the same instance waits on the first.
+   */
+  private hold(instance: SpawnInstance, place: (claim: Claim) => Promise<void>): Promise<void> {
+    if (this.instances.has(instance.uuid)) return Promise.resolve();
     const pending = this.building.get(instance.uuid);
     if (pending) return pending.done;
     const { flavor } = instance;
     const claim = { vcpus: flavor.vcpus, memoryMb: flavor.memoryMb, diskGb: flavor.rootGb + flavor.ephemeralGb + Math.ceil(flavor.swapMb / 1024) };
     this.checkFits(flavor.name, claim);
-    // The claim is held from here, before the latency, as a real build holds its resources.
     const entry = { claim, done: Promise.resolve() };
     this.building.set(instance.uuid, entry);
-    entry.done = this.build(instance, claim).finally(() => this.building.delete(instance.uuid));
+    entry.done = place(claim).finally(() => this.building.delete(instance.uuid));
     return entry.done;
   }
 
@@ -282,15 +289,7 @@ export class FakeDriver implements ComputeDriver {
    * comes up RUNNING.
    */
   private async arrive(instance: SpawnInstance, powerState: PowerStateValue, line: string): Promise<void> {
-    if (this.instances.has(instance.uuid)) return;
-    const pending = this.building.get(instance.uuid);
-    if (pending) return pending.done;
-    const { flavor } = instance;
-    const claim = { vcpus: flavor.vcpus, memoryMb: flavor.memoryMb, diskGb: flavor.rootGb + flavor.ephemeralGb + Math.ceil(flavor.swapMb / 1024) };
-    this.checkFits(flavor.name, claim);
-    const entry = { claim, done: Promise.resolve() };
-    this.building.set(instance.uuid, entry);
-    const place = async () => {
+    return this.hold(instance, async (claim) => {
       await this.latency();
       if (this.failureRate > 0 && this.random() < this.failureRate) {
         throw new DriverError('InstanceDeployFailure', `Failed to receive instance ${instance.uuid}: the fake driver failed it on purpose (failure rate ${this.failureRate})`);
@@ -302,9 +301,7 @@ export class FakeDriver implements ComputeDriver {
       this.instances.set(instance.uuid, record);
       this.building.delete(instance.uuid);
       await this.save();
-    };
-    entry.done = place().finally(() => this.building.delete(instance.uuid));
-    return entry.done;
+    });
   }
 
   onPowerStateChange(listener: PowerStateListener): () => void {

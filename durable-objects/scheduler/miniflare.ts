@@ -2,6 +2,7 @@
 // the tests and the benchmark: bundled with esbuild as the local cloud bundles its Workers.
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { workerBuild } from '../../scripts/worker-build';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import type { Scheduler } from '../scheduler';
 
@@ -27,16 +28,8 @@ let bundled: Promise<string> | undefined;
 
 function bundle(): Promise<string> {
   bundled ??= build({
-    entryPoints: [fileURLToPath(new URL('./harness.ts', import.meta.url))],
-    bundle: true,
+    ...workerBuild(fileURLToPath(new URL('./harness.ts', import.meta.url))),
     write: false,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['module', 'main'],
-    external: ['cloudflare:*', 'node:*'],
-    logLevel: 'error',
   }).then((r) => r.outputFiles[0]!.text);
   return bundled;
 }
