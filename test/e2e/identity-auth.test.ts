@@ -29,8 +29,8 @@ describe('token scopes', () => {
     expect(res.json.token.methods).toEqual(['password']);
     expect(res.json.token.audit_ids).toHaveLength(1);
     expect(Date.parse(res.json.token.expires_at) - Date.parse(res.json.token.issued_at)).toBe(3600_000);
-    const compute = res.json.token.catalog.find((s: { type: string }) => s.type === 'volumev3');
-    expect(compute.endpoints[0].url).toBe(`${inject('cloud').url}/volume/v3/${projectId}`);
+    const objectStore = res.json.token.catalog.find((s: { type: string }) => s.type === 'object-store');
+    expect(objectStore.endpoints[0].url).toBe(`${inject('cloud').url}/object-storage/v1/AUTH_${projectId}`);
   });
 
   it('leaves the catalog out with ?nocatalog', async () => {

@@ -1,7 +1,7 @@
 // Compute quotas and limits: `openstack quota set` and `quota list --compute` on a project
 // of the suite's own, the quota sets over HTTP (detail, defaults, force, revert), the key
-// pair and server group quotas enforced, and /limits. (`openstack quota show` and `limits
-// show` also ask the Block Storage and Network APIs, which answer 501 until they exist.)
+// pair and server group quotas enforced, /limits, and `openstack quota show` / `limits show`
+// (which ask every quota API the catalog lists).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, api, openstack, openstackJson, openstackOk, passwordToken } from '../cli';
 
@@ -98,6 +98,16 @@ describe('quota sets', () => {
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.json.badRequest.code).toBe(400);
     }
+  });
+});
+
+describe('the CLI', () => {
+  it('shows the compute quota and absolute limits with `quota show` and `limits show`', async () => {
+    const quota = await openstackJson<Record<string, number | string>>(['quota', 'show', 'admin']);
+    expect(quota.instances).toEqual(expect.any(Number));
+    expect(quota['server-groups']).toEqual(expect.any(Number));
+    const limits = await openstackJson<{ Name: string; Value: number }[]>(['limits', 'show', '--absolute']);
+    expect(limits.map((l) => l.Name)).toEqual(expect.arrayContaining(['maxTotalInstances', 'maxTotalCores', 'totalInstancesUsed']));
   });
 });
 

@@ -28,14 +28,16 @@ export interface BootstrapOptions {
   region?: string;
 }
 
-/** Service type, name and the path of its public endpoint at the gateway (DevStack's layout). */
+/**
+ * Service type, name and the path of its public endpoint at the gateway (DevStack's layout).
+ * Only services that run are listed: clients read the catalog to decide what to call (the
+ * openstack CLI's `quota show` asks every quota API it finds), so Neutron (`/network`) and
+ * Cinder (`/volume/v3/$(project_id)s`) join it when they are built.
+ */
 export const CATALOG: { type: string; name: string; path: string }[] = [
   { type: 'identity', name: 'keystone', path: '/identity' },
   { type: 'compute', name: 'nova', path: '/compute/v2.1' },
   { type: 'image', name: 'glance', path: '/image' },
-  { type: 'network', name: 'neutron', path: '/network' },
-  { type: 'volumev3', name: 'cinderv3', path: '/volume/v3/$(project_id)s' },
-  { type: 'block-storage', name: 'cinder', path: '/volume/v3/$(project_id)s' },
   { type: 'object-store', name: 'swift', path: '/object-storage/v1/AUTH_$(project_id)s' },
 ];
 
