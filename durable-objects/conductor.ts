@@ -12,7 +12,6 @@ import { DurableObject } from 'cloudflare:workers';
 import {
   hostMessage,
   PowerState,
-  PROTOCOL_VERSION,
   type ConductorMessage,
   type HostInventory,
   type HostMessage,

@@ -35,6 +35,8 @@ describe('server lifecycle through the CLI', () => {
     const mine = await api('GET', `/compute/v2.1/servers/${id}`, { token: admin });
     expect(mine.json.server['OS-EXT-SRV-ATTR:host']).toMatch(/^fake-/);
     expect(mine.headers.get('OpenStack-API-Version')).toBe('compute 2.1');
+    const at216 = await api('GET', `/compute/v2.1/servers/${id}`, { token: admin, headers: { 'OpenStack-API-Version': 'compute 2.16' } });
+    expect(at216.json.server.host_status).toBe('UP');
   });
 
   it('stops, starts and reboots it', async () => {

@@ -1,13 +1,14 @@
 // What the server routes share: loading a server as the caller may see it, Nova's state
 // checks (409 when an action does not fit), instance actions, and request ids.
-import { and, desc, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Context } from 'hono';
 import { ApiError, conflict, notFound } from '../../../lib/errors';
-import { instanceActions, instanceFaults, instances } from '../../../schema/nova';
+import { instanceActions, instanceFaults, instances, serverGroupMembers, services } from '../../../schema/nova';
 import { database, isoNow, type Db, type InstanceRow } from '../db';
 import type { NovaEnv } from '../env';
 import { allowed } from '../policies';
+import type { ViewContext } from '../views/servers';
 import { startEvent } from './instance-updates';
 
 export type C = Context<NovaEnv>;
@@ -40,10 +41,47 @@ export async function loadServer(c: C, uuid: string): Promise<InstanceRow> {
   return row;
 }
 
-export async function latestFault(db: Db, uuid: string) {
-  const [f] = await db.select().from(instanceFaults).where(eq(instanceFaults.instanceUuid, uuid)).orderBy(desc(instanceFaults.id)).limit(1);
-  return f ? { code: f.code, message: f.message, details: f.details, created: f.createdAt } : null;
+/** What a detailed view needs beyond the row: faults, groups, host status. */
+export async function viewContexts(c: C, rows: InstanceRow[]): Promise<Map<string, ViewContext>> {
+  const admin = isAdmin(c);
+  const db = database(c.env.DB);
+  const base = computeBase(c);
+  const failed = rows.filter((r) => r.vmState === 'error' || r.vmState === 'deleted').map((r) => r.uuid);
+  const faults = failed.length
+    ? await db.select().from(instanceFaults).where(inArray(instanceFaults.instanceUuid, failed)).orderBy(instanceFaults.id)
+    : [];
+  const groups = c.var.version.atLeast('2.71') && rows.length
+    ? await db.select().from(serverGroupMembers).where(inArray(serverGroupMembers.instanceUuid, rows.map((r) => r.uuid)))
+    : [];
+  // Nova's host_status (2.16, admins), as the API reference defines it: DOWN when the
+  // service is forced down, MAINTENANCE when disabled, UP when it reports, else UNKNOWN.
+  const hosts = [...new Set(rows.map((r) => r.host).filter((h): h is string => !!h))];
+  const states = admin && c.var.version.atLeast('2.16') && hosts.length
+    ? await db.select({ host: services.host, up: services.up, disabled: services.disabled, forcedDown: services.forcedDown }).from(services).where(inArray(services.host, hosts))
+    : [];
+  const hostStatus = (host: string | null): string => {
+    if (!host) return '';
+    const s = states.find((x) => x.host === host);
+    if (!s) return 'UNKNOWN';
+    if (s.forcedDown) return 'DOWN';
+    if (s.disabled) return 'MAINTENANCE';
+    return s.up ? 'UP' : 'UNKNOWN';
+  };
+  const out = new Map<string, ViewContext>();
+  for (const r of rows) {
+    const f = faults.filter((x) => x.instanceUuid === r.uuid).pop();
+    out.set(r.uuid, {
+      base,
+      version: c.var.version,
+      isAdmin: admin,
+      fault: f ? { code: f.code, message: f.message, details: f.details, created: f.createdAt } : null,
+      groups: groups.filter((g) => g.instanceUuid === r.uuid).map((g) => g.groupUuid),
+      hostStatus: admin ? hostStatus(r.host) : undefined,
+    });
+  }
+  return out;
 }
+
 
 /** Nova's check_instance_state: 409 unless vm_state (and task_state) fit the action. */
 export function checkState(s: InstanceRow, action: string, vmStates: string[], taskStates: (string | null)[] = [null]): void {

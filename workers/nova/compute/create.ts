@@ -35,7 +35,6 @@ async function lookUpImage(c: C, id: string): Promise<GlanceImage> {
   return image;
 }
 
-
 /** "zone" or "zone:host" (the latter only for admins, as Nova has it). */
 function parseZone(c: C, requested: string | undefined): { zone: string | null; forcedHost: string | null } {
   if (!requested) return { zone: null, forcedHost: null };

@@ -5,13 +5,13 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { badRequest, conflict } from '../../../lib/errors';
 import { validate } from '../../../lib/validation';
-import { instances, keyPairs, serverGroupMembers } from '../../../schema/nova';
+import { instances, keyPairs } from '../../../schema/nova';
 import { conductor, database, isoNow, type InstanceRow } from '../db';
 import { authorize } from '../policies';
 import { isBase64 } from '../schemas/servers';
 import { rebuildV2_1, type RebuildBody } from '../schemas/server-actions';
 import { serverView } from '../views/servers';
-import { checkLock, checkState, computeBase, hostUnavailable, isAdmin, latestFault, recordAction, requestId, type C } from './api';
+import { checkLock, checkState, computeBase, hostUnavailable, recordAction, requestId, viewContexts, type C } from './api';
 import { findImage } from './glance';
 import { checkLaunched } from './server-moves';
 import { EVENT_OF } from './instance-updates';
@@ -90,14 +90,8 @@ export async function rebuild(c: C, s: InstanceRow, arg: unknown): Promise<Respo
   // A stopped server is rebuilt and stopped again, as Nova's rebuild_instance does.
   await cond.runInstanceAction(s.host, { job: { id: `${s.uuid}.rebuild.${reqId}`, kind: 'rebuild', instanceUuid: s.uuid, instance, powerOff: s.vmState === 'stopped' }, requestId: reqId });
 
-  const admin = isAdmin(c);
   const v = c.var.version;
-  const groups = v.atLeast('2.71') ? (await db.select().from(serverGroupMembers).where(eq(serverGroupMembers.instanceUuid, s.uuid))).map((g) => g.groupUuid) : [];
-  const view = serverView(row, {
-    base: computeBase(c), version: v, isAdmin: admin, groups,
-    fault: row.vmState === 'error' ? await latestFault(db, s.uuid) : null,
-    hostStatus: admin ? 'UP' : undefined,
-  });
+  const view = serverView(row, (await viewContexts(c, [row])).get(row.uuid)!);
   if (!v.atLeast('2.75')) trimBefore2_75(view, c);
   // Nova's enable_instance_password: the password asked for, or one made up, is given back.
   view.adminPass = body.adminPass ?? crypto.randomUUID().replace(/-/g, '').slice(0, 12);

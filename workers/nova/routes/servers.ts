@@ -4,15 +4,15 @@ import { Hono } from 'hono';
 import { badRequest } from '../../../lib/errors';
 import { pageParams, paginate } from '../../../lib/pagination';
 import { jsonBody } from '../../../lib/validation';
-import { instanceFaults, instances, serverGroupMembers } from '../../../schema/nova';
-import { checkLock, computeBase, isAdmin, loadServer, recordAction, requestId, type C } from '../compute/api';
+import { instances } from '../../../schema/nova';
+import { checkLock, computeBase, isAdmin, loadServer, recordAction, requestId, viewContexts, type C } from '../compute/api';
 import { createServers } from '../compute/create';
 import { terminated, EVENT_OF } from '../compute/instance-updates';
 import { conductor, database, isoNow, scheduler, type InstanceRow } from '../db';
 import type { NovaEnv } from '../env';
 import { authorize } from '../policies';
 import { serverCreateV2_1, serverUpdateV2_1 } from '../schemas/servers';
-import { serverBrief, serverView, STATUS_FILTER, type ViewContext } from '../views/servers';
+import { serverBrief, serverView, STATUS_FILTER } from '../views/servers';
 
 export const serverRoutes = new Hono<NovaEnv>();
 
@@ -137,33 +137,6 @@ async function renderList(c: C, rows: InstanceRow[], detail: boolean) {
     body.servers_links = [{ rel: 'next', href: url.toString() }];
   }
   return c.json(body);
-}
-
-/** What a detailed view needs beyond the row: faults, groups, host status. */
-async function viewContexts(c: C, rows: InstanceRow[]): Promise<Map<string, ViewContext>> {
-  const admin = isAdmin(c);
-  const db = database(c.env.DB);
-  const base = computeBase(c);
-  const failed = rows.filter((r) => r.vmState === 'error' || r.vmState === 'deleted').map((r) => r.uuid);
-  const faults = failed.length
-    ? await db.select().from(instanceFaults).where(inArray(instanceFaults.instanceUuid, failed)).orderBy(instanceFaults.id)
-    : [];
-  const groups = c.var.version.atLeast('2.71') && rows.length
-    ? await db.select().from(serverGroupMembers).where(inArray(serverGroupMembers.instanceUuid, rows.map((r) => r.uuid)))
-    : [];
-  const out = new Map<string, ViewContext>();
-  for (const r of rows) {
-    const f = faults.filter((x) => x.instanceUuid === r.uuid).pop();
-    out.set(r.uuid, {
-      base,
-      version: c.var.version,
-      isAdmin: admin,
-      fault: f ? { code: f.code, message: f.message, details: f.details, created: f.createdAt } : null,
-      groups: groups.filter((g) => g.instanceUuid === r.uuid).map((g) => g.groupUuid),
-      hostStatus: admin && r.host ? 'UP' : admin ? '' : undefined,
-    });
-  }
-  return out;
 }
 
 serverRoutes.get('/servers', async (c) => renderList(c, await listServers(c, false), false));
