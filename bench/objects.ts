@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { Miniflare } from 'miniflare';
+import { Miniflare, Runtime } from 'miniflare';
 import { freePort, startLocalCloud, type LocalCloud } from '../test/local-cloud';
+import { useWorkerdV8Flags } from '../scripts/workerd-v8-flags';
 import { call, fmt, processTree, table, verdict, wrk, type Scenario } from './lib';
 
 const { values } = parseArgs({
@@ -158,6 +159,7 @@ async function runtimeCeiling(
   } };`;
   const port = await freePort();
   const persist = mkdtempSync(join(tmpdir(), 'flarestack-bench-r2-'));
+  useWorkerdV8Flags(Runtime); // the local cloud's V8 flags, so that the rows compare
   const mf = new Miniflare({
     modules: true, script, host: '127.0.0.1', port, cf: false, r2Buckets: ['B'], r2Persist: join(persist, 'r2'),
     durableObjects: { D: { className: 'Rows', useSQLite: true } }, durableObjectsPersist: join(persist, 'do'), compatibilityDate: '2026-04-26',

@@ -13,6 +13,7 @@ import type { WorkerOptions } from 'miniflare';
 import { generateKey } from '../lib/token';
 import { buildBundle, cachedBundle, stopBuilds, type CachedBundle } from './bundle-cache.mjs';
 import { startKeepAliveProxy } from './keepalive-proxy';
+import { useWorkerdV8Flags } from './workerd-v8-flags';
 import { workerBuild } from './worker-build';
 import type { Migration, SetupRequest } from './setup-worker';
 
@@ -36,6 +37,9 @@ export interface CloudOptions {
   serviceDownTime?: number;
   /** How often connectors send a heartbeat (ms). */
   heartbeatIntervalMs?: number;
+  /** Glance's swift_store_large_object_size and _chunk_size (MB): larger images go to Swift in segments. */
+  largeObjectSize?: number;
+  largeObjectChunkSize?: number;
 }
 
 export interface Cloud {
@@ -191,7 +195,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const cached = await Promise.all(entries.map((e, i) => cachedBundle(ROOT, `worker-${names[i]}`, workerBuild(e))));
   const building = entries.map((e, i) => cached[i] ?? buildBundle(ROOT, `worker-${names[i]}`, workerBuild(e)));
   const configs = Promise.all(WORKERS.map((w) => workerOptions(w.config)));
-  const { Log, LogLevel, Miniflare } = requireModule('miniflare') as typeof import('miniflare');
+  const { Log, LogLevel, Miniflare, Runtime } = requireModule('miniflare') as typeof import('miniflare');
   const bundles: CachedBundle[] = await Promise.all(building);
   // esbuild keeps a service process alive after a build; the cloud does not need it.
   if (cached.some((c) => !c)) await stopBuilds();
@@ -216,7 +220,11 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const workers = (await configs).map((options: WorkerOptions & { name: string }, i: number) => {
     const w = WORKERS[i]!;
     const bindings: Record<string, string> = { ...(options.bindings as Record<string, string>), TOKEN_KEYS: JSON.stringify(secrets.tokenKeys) };
-    if (options.name === 'flarestack-glance') bindings.GLANCE_SERVICE_PASSWORD = secrets.glancePassword;
+    if (options.name === 'flarestack-glance') {
+      bindings.GLANCE_SERVICE_PASSWORD = secrets.glancePassword;
+      if (opts.largeObjectSize) bindings.SWIFT_STORE_LARGE_OBJECT_SIZE = String(opts.largeObjectSize);
+      if (opts.largeObjectChunkSize) bindings.SWIFT_STORE_LARGE_OBJECT_CHUNK_SIZE = String(opts.largeObjectChunkSize);
+    }
     if (opts.tokenExpiration) bindings.TOKEN_EXPIRATION = String(opts.tokenExpiration);
     if (options.name === 'flarestack-nova') {
       if (opts.serviceDownTime) bindings.SERVICE_DOWN_TIME = String(opts.serviceDownTime);
@@ -243,6 +251,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     d1Databases: databases,
   };
 
+  useWorkerdV8Flags(Runtime);
   // workerd listens on a loopback port of its own; the public port is the keep-alive relay.
   const mf = new Miniflare({
     host: '127.0.0.1',

@@ -28,7 +28,8 @@ Environment: FLARESTACK_ADMIN_PASSWORD, FLARESTACK_DEMO_PASSWORD set the bootstr
 passwords; FLARESTACK_TOKEN_EXPIRATION sets the token lifetime in seconds;
 FLARESTACK_SERVICE_DOWN_TIME (s) and FLARESTACK_HEARTBEAT_INTERVAL_MS set when a silent
 host counts as down; FLARESTACK_FAKE_SPAWN_LATENCY_MS and FLARESTACK_FAKE_FAILURE_RATE
-shape the fake hosts.`);
+shape the fake hosts; FLARESTACK_SWIFT_STORE_LARGE_OBJECT_SIZE and _CHUNK_SIZE (MB,
+default 5120 and 200) set which images Glance stores in Swift as segments, and their size.`);
   process.exit(0);
 }
 
@@ -55,6 +56,8 @@ const cloud = await startCloud({
   tokenExpiration,
   serviceDownTime: envNumber('FLARESTACK_SERVICE_DOWN_TIME'),
   heartbeatIntervalMs: envNumber('FLARESTACK_HEARTBEAT_INTERVAL_MS'),
+  largeObjectSize: envNumber('FLARESTACK_SWIFT_STORE_LARGE_OBJECT_SIZE'),
+  largeObjectChunkSize: envNumber('FLARESTACK_SWIFT_STORE_LARGE_OBJECT_CHUNK_SIZE'),
 });
 // The fleet's code (connectors, ws, zod) is evaluated only now: the cloud, and so the
 // first token, does not wait for it.

@@ -1,14 +1,17 @@
 // Images larger than swift_store_large_object_size go to Swift as glance_store's swift
 // driver writes them: segments <id>-00001... and a dynamic large object <id>. Glance's
 // store module runs here against the test cloud's Swift, as the glance service user,
-// with the thresholds set small through its bindings (1 MB), not 5 GiB.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// with the thresholds set small through its bindings (1 MB), not 5 GiB; and through the
+// openstack CLI against a cloud started with those thresholds.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Env } from '../../workers/glance/env';
 import { deleteImageData, getImageData, putImageData } from '../../workers/glance/store';
-import { adminToken, fetchRetrying, passwordToken } from '../cli';
+import { adminToken, fetchRetrying, openstackJson, openstackOk, passwordToken } from '../cli';
+import { startLocalCloud, type LocalCloud } from '../local-cloud';
 
 const MiB = 1024 * 1024;
 let env: Env;
@@ -135,5 +138,56 @@ describe('an image upload of unknown size through the API', () => {
     expect(Buffer.from(await down.arrayBuffer()).equals(Buffer.from(data))).toBe(true);
     expect((await fetchRetrying(`${images}/${id}`, { method: 'DELETE', headers: { 'X-Auth-Token': token } })).status).toBe(204);
     expect(await stored(id)).toEqual([]);
+  });
+});
+
+describe('a cloud started with FLARESTACK_SWIFT_STORE_LARGE_OBJECT_SIZE=1', () => {
+  let cloud: LocalCloud;
+  let work: string;
+  beforeAll(async () => {
+    cloud = await startLocalCloud({
+      env: { FLARESTACK_SWIFT_STORE_LARGE_OBJECT_SIZE: '1', FLARESTACK_SWIFT_STORE_LARGE_OBJECT_CHUNK_SIZE: '1' },
+      args: ['--hosts', '0'],
+    });
+    work = mkdtempSync(join(tmpdir(), 'flarestack-image-'));
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+    if (cloud) rmSync(cloud.stateDir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('stores an image made with openstack image create in 1 MB segments, saves it byte for byte, deletes every segment', async () => {
+    const env = { OS_CLIENT_CONFIG_FILE: cloud.cloudsYaml };
+    const data = randomBytes(2.5 * MiB);
+    writeFileSync(join(work, 'in.raw'), data);
+    const { id } = await openstackJson<{ id: string }>(
+      ['image', 'create', '--file', join(work, 'in.raw'), '--disk-format', 'raw', '--container-format', 'bare', 'segmented'], { env },
+    );
+    const image = await openstackJson<{ id: string; size: number; checksum: string; status: string }>(['image', 'show', id], { env });
+    expect(image.status).toBe('active');
+    expect(image.size).toBe(data.byteLength);
+    expect(image.checksum).toBe(createHash('md5').update(data).digest('hex'));
+
+    const { glancePassword } = JSON.parse(readFileSync(join(cloud.stateDir, 'secrets.json'), 'utf8')) as { glancePassword: string };
+    const auth = await fetch(`${cloud.authUrl}/auth/tokens`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ auth: {
+        identity: { methods: ['password'], password: { user: { name: 'glance', domain: { id: 'default' }, password: glancePassword } } },
+        scope: { project: { name: 'service', domain: { id: 'default' } } },
+      } }),
+    });
+    const token = auth.headers.get('X-Subject-Token')!;
+    const projectId = ((await auth.json()) as { token: { project: { id: string } } }).token.project.id;
+    const listing = async () => {
+      const res = await fetch(`${cloud.url}/object-storage/v1/AUTH_${projectId}/glance?format=json&prefix=${image.id}`, { headers: { 'X-Auth-Token': token } });
+      return ((await res.json()) as { name: string; bytes: number }[]).map((o) => `${o.name} ${o.bytes}`);
+    };
+    expect(await listing()).toEqual([`${image.id} 0`, `${image.id}-00001 ${MiB}`, `${image.id}-00002 ${MiB}`, `${image.id}-00003 ${MiB / 2}`]);
+
+    await openstackOk(['image', 'save', '--file', join(work, 'out.raw'), image.id], { env });
+    expect(readFileSync(join(work, 'out.raw')).equals(data)).toBe(true);
+    await openstackOk(['image', 'delete', image.id], { env });
+    expect(await listing()).toEqual([]);
   });
 });
