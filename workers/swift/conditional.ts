@@ -69,3 +69,12 @@ export function parseRanges(header: string | null, size: number): ByteRange[] | 
 }
 
 export const contentRange = (r: ByteRange, size: number) => `bytes ${r.offset}-${r.offset + r.length - 1}/${size}`;
+
+/** Whether a Range header parses (swob's req.range): an unsatisfiable one still counts, a malformed one is ignored. */
+export function hasRange(header: string | null): boolean {
+  try {
+    return parseRanges(header, 1) !== undefined;
+  } catch {
+    return true;
+  }
+}

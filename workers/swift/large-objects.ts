@@ -5,6 +5,7 @@
 import { ApiError, badRequest } from '../../lib/errors';
 import type { ObjectEntry, Subdir } from '../../durable-objects/swift-account';
 import type { Env } from './env';
+import { listedObject } from './listing';
 import { accountStub, getObject, type StoredObject } from './storage';
 
 export const SLO_LIMITS = { maxManifestSegments: 1000, maxManifestSize: 8 << 20, maxDloSegments: 10_000, maxDepth: 10 } as const;
@@ -25,6 +26,8 @@ export interface ObjectSource {
   etag: string;
   /** The pieces covering [offset, offset + length), found as they are reached. */
   pieces(offset: number, length: number): AsyncIterable<Piece>;
+  /** A static large object's top-level segments' lengths, in order: the parts ?part-number counts. */
+  parts?: () => Promise<number[]>;
 }
 
 export const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -156,7 +159,9 @@ export async function dloSource(
   const entries: (ObjectEntry | Subdir)[] = (await accountStub(env, account).listObjects(container, {
     prefix, delimiter: '', marker: '', endMarker: '', limit: SLO_LIMITS.maxDloSegments, reverse: false,
   })) ?? [];
-  const listed = entries.filter((e): e is ObjectEntry => 'name' in e && !(container === self.container && e.name === self.object));
+  const listed = entries
+    .filter((e): e is ObjectEntry => 'name' in e && !(container === self.container && e.name === self.object))
+    .map(listedObject);
   const name = `/v1/${account}/${self.container}/${self.object}`;
   return {
     size: listed.reduce((n, e) => n + e.bytes, 0),

@@ -66,7 +66,33 @@ const xmlEscape = (s: string) =>
 
 const isSubdir = (e: object): e is Subdir => 'subdir' in e;
 
-type Entry = ContainerEntry | ObjectEntry | Subdir;
+/** An object as a container listing shows it; a static large object's manifest adds slo_etag. */
+export type ListedObject = ObjectEntry & { slo_etag?: string };
+
+type Entry = ContainerEntry | ListedObject | Subdir;
+
+/**
+ * A container record as Swift's proxy lists it. A manifest's record carries the SLO's
+ * size and etag as parameters (storage.ts): the container server puts swift_bytes in
+ * bytes (override_bytes_from_content_type), and slo.py's handle_container_listing moves
+ * slo_etag out of hash, quoted, which leaves hash the MD5 of the manifest as stored.
+ */
+export function listedObject(e: ObjectEntry): ListedObject {
+  const out: ListedObject = { ...e };
+  const bytesAt = e.content_type.lastIndexOf(';');
+  const param = bytesAt < 0 ? '' : e.content_type.slice(bytesAt + 1).trim();
+  if (param.startsWith('swift_bytes=') && /^\d+$/.test(param.slice(12))) {
+    out.content_type = e.content_type.slice(0, bytesAt);
+    out.bytes = Number(param.slice(12));
+  }
+  const [hash = '', ...params] = e.hash.split(';').map((p) => p.trim());
+  const sloEtag = params.find((p) => p.startsWith('slo_etag='));
+  if (sloEtag !== undefined) {
+    out.hash = [hash, ...params.filter((p) => p !== sloEtag)].join('; ');
+    out.slo_etag = `"${sloEtag.slice(9)}"`;
+  }
+  return out;
+}
 
 function jsonEntry(e: Entry): object {
   if (isSubdir(e)) return e;
@@ -75,7 +101,8 @@ function jsonEntry(e: Entry): object {
 
 function xmlEntry(e: Entry, tag: string): string {
   if (isSubdir(e)) return `<subdir name="${xmlEscape(e.subdir)}"><name>${xmlEscape(e.subdir)}</name></subdir>`;
-  const fields = Object.entries(jsonEntry(e)).map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`).join('');
+  // Swift's listing_formats writes the fixed fields only: no slo_etag in XML.
+  const fields = Object.entries(jsonEntry(e)).filter(([k]) => k !== 'slo_etag').map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`).join('');
   return `<${tag}>${fields}</${tag}>`;
 }
 

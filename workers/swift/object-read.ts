@@ -3,7 +3,7 @@
 import type { Context } from 'hono';
 import { authorizeSwift } from './access';
 import type { SwiftEnv } from './env';
-import { contentRange, parseRanges, preconditions } from './conditional';
+import { contentRange, hasRange, parseRanges, preconditions } from './conditional';
 import { httpDate, titleCase } from './headers';
 import { concatenate, dloSource, plainSource, primed, type ObjectSource, type Piece } from './large-objects';
 import { rawManifest, readManifest, sloSource } from './slo';
@@ -76,11 +76,56 @@ async function rawSource(c: Context<SwiftEnv>, account: string, container: strin
   };
 }
 
+/** A response whose body is exactly this text (none for a HEAD), as swob sends an error given one. */
+function textResponse(c: Context<SwiftEnv>, status: number, text: string, headers: Record<string, string> = {}): Response {
+  const body = c.req.method === 'HEAD' ? '' : text;
+  return new Response(body || null, {
+    status,
+    headers: { 'Content-Type': 'text/html; charset=UTF-8', ...headers, 'Content-Length': String(new TextEncoder().encode(body).byteLength) },
+  });
+}
+
+/**
+ * ?part-number=N of a static large object (Swift's get_valid_part_num): N, a 400 response
+ * when N is not an integer above 0 or a Range comes with it, or undefined when not asked.
+ */
+function partNumberOf(c: Context<SwiftEnv>): number | Response | undefined {
+  const raw = c.req.queries('part-number')?.at(-1); // swob keeps a repeated parameter's last value
+  if (raw === undefined) return undefined;
+  // Python's int(): spaces around, a sign, digits with single underscores between.
+  const valid = /^\s*[+-]?\d+(_\d+)*\s*$/.test(raw) && Number(raw.replace(/_/g, '')) > 0;
+  if (!valid) return textResponse(c, 400, 'Part number must be an integer greater than 0');
+  if (hasRange(c.req.header('Range') ?? null)) return textResponse(c, 400, 'Range requests are not supported with part number queries');
+  return Number(raw.replace(/_/g, ''));
+}
+
+/**
+ * One part of a static large object (slo.py _return_slo_response): 206 with that
+ * segment's bytes and where they sit in the whole, or 416 past the last part.
+ */
+async function partResponse(c: Context<SwiftEnv>, source: ObjectSource, headers: Record<string, string>, n: number): Promise<Response> {
+  const lengths = await source.parts!();
+  headers['X-Parts-Count'] = String(lengths.length);
+  if (n > lengths.length) {
+    return textResponse(c, 416, 'The requested part number is not satisfiable', { ...headers, 'Content-Range': `bytes */${source.size}` });
+  }
+  const offset = lengths.slice(0, n - 1).reduce((a, b) => a + b, 0);
+  const length = lengths[n - 1]!;
+  const partHeaders = {
+    ...headers, 'Content-Length': String(length), 'Content-Range': `bytes ${offset}-${offset + length - 1}/${source.size}`,
+  };
+  const body = c.req.method === 'HEAD' ? null : await streamOf(c, source, offset, length);
+  return new Response(body, { status: 206, headers: partHeaders });
+}
+
 export async function objectResponse(
   c: Context<SwiftEnv>, account: string, container: string, object: string, stored: StoredObject,
 ): Promise<Response> {
   const manifestGet = c.req.query('multipart-manifest') === 'get';
   const slo = Boolean(stored.custom['x-static-large-object']);
+  // Only a static large object's content has parts: anywhere else part-number is ignored.
+  const part = slo && !manifestGet ? partNumberOf(c) : undefined;
+  if (part instanceof Response) return part;
   const raw = slo && manifestGet && c.req.query('format') === 'raw';
   const source = raw ? await rawSource(c, account, container, object, stored) : await sourceOf(c, account, container, object, stored, manifestGet);
   const headers: Record<string, string> = { ...objectHeaders(stored), ETag: source.etag };
@@ -90,6 +135,7 @@ export async function objectResponse(
     const { 'Content-Type': _ct, ...rest } = headers;
     return new Response(null, { status: 304, headers: rest });
   }
+  if (part !== undefined) return partResponse(c, source, headers, part);
   if (c.req.method === 'HEAD') return new Response(null, { status: 200, headers: { ...headers, 'Content-Length': String(source.size) } });
 
   const ranges = parseRanges(c.req.header('Range') ?? null, source.size);

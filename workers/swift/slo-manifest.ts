@@ -5,6 +5,7 @@ import { ApiError } from '../../lib/errors';
 import { listingDate } from './headers';
 import { md5Hex, SLO_LIMITS } from './large-objects';
 import { decodeData, encodeData, splitSegmentPath, type ManifestSegment, type StoredSegment } from './slo';
+import { heartbeatBody } from './heartbeat';
 import { quote, statusLine, type OutFormat } from './routes/bulk';
 
 /** A segment as a HEAD of it answers (large objects as their content), or the status the HEAD got. */
@@ -164,18 +165,9 @@ function parseInput(text: string, self: { container: string; object: string }): 
   return out;
 }
 
-const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 /** The 400 naming each segment that failed its check (get_heartbeat_response_body for 'upload'). */
-function problemsResponse(format: OutFormat, problems: [string, string][]): Response {
-  let body: string;
-  if (format === 'application/json') body = JSON.stringify({ Errors: problems });
-  else if (format.endsWith('/xml')) {
-    body = '<upload>\n<errors>\n'
-      + problems.map(([n, s]) => `<object><name>${xmlEscape(n)}</name><status>${xmlEscape(s)}</status></object>\n`).join('')
-      + '</errors>\n</upload>\n';
-  } else body = 'Errors:\n' + problems.map(([n, s]) => `${n}, ${s}\n`).join('');
-  return new Response(body, { status: 400, headers: { 'Content-Type': format } });
+export function problemsResponse(format: OutFormat, problems: [string, string][]): Response {
+  return new Response(heartbeatBody(format, { fields: {}, errors: problems }, 'upload'), { status: 400, headers: { 'Content-Type': format } });
 }
 
 /** Reads a request body of at most max bytes (a manifest), else 413. */
@@ -202,26 +194,42 @@ export interface SloManifest {
   size: number;
 }
 
+/** A manifest PUT's entries, parsed and checked on their own; their segments are not looked at yet. */
+export type ParsedManifest = Parsed[];
+
 /**
- * Checks a ?multipart-manifest=put body as Swift does: each object-backed segment is
- * HEADed once (as the requester) and must exist, match the etag and size_bytes given,
- * have a satisfiable range, and hold at least a byte (the last one may be empty).
- * Returns what to store, or the 400 response to send.
+ * Reads and parses a ?multipart-manifest=put body: the entries, or the 400 response
+ * listing every problem (413 when too big or with too many segments).
  */
-export async function buildSloManifest(
-  body: ReadableStream<Uint8Array> | null, self: { container: string; object: string }, format: OutFormat, head: HeadSegment,
-): Promise<SloManifest | Response> {
+export async function parseSloManifest(
+  body: ReadableStream<Uint8Array> | null, self: { container: string; object: string },
+): Promise<ParsedManifest | Response> {
   const parsed = parseInput(await readLimited(body, SLO_LIMITS.maxManifestSize), self);
   if (parsed instanceof Response) return parsed;
-  const paths = parsed.filter((s): s is PathEntry => 'path' in s);
-  if (paths.length > SLO_LIMITS.maxManifestSegments) {
+  if (parsed.filter((s) => 'path' in s).length > SLO_LIMITS.maxManifestSegments) {
     throw new ApiError(413, `Number of object-backed segments must be <= ${SLO_LIMITS.maxManifestSegments}`);
   }
+  return parsed;
+}
+
+/**
+ * Checks a parsed manifest's segments as Swift does: each object-backed segment is
+ * HEADed once (as the requester) and must exist, match the etag and size_bytes given,
+ * have a satisfiable range, and hold at least a byte (the last one may be empty).
+ * beat() is called after each HEAD. Returns what to store, or the failures
+ * ([quoted path, reason]) for a 400.
+ */
+export async function checkSloSegments(
+  parsed: ParsedManifest, head: HeadSegment, beat: () => void = () => undefined,
+): Promise<SloManifest | { problems: [string, string][] }> {
+  const paths = parsed.filter((s): s is PathEntry => 'path' in s);
   // One HEAD per distinct path, a few at a time.
   const unique = [...new Set(paths.map((p) => p.path))];
-  const results = await mapLimited(unique, 8, (path) => {
+  const results = await mapLimited(unique, 8, async (path) => {
     const { container, object } = splitSegmentPath(path);
-    return head(container, object);
+    const found = await head(container, object);
+    beat();
+    return found;
   });
   const heads = new Map(unique.map((p, i) => [p, results[i]!]));
 
@@ -266,7 +274,7 @@ export async function buildSloManifest(
     etagParts.push(range ? `${found.etag}:${range};` : found.etag);
     size += Math.max(length, 0);
   }
-  if (problems.length) return problemsResponse(format, problems);
+  if (problems.length) return { problems };
   return { manifest, etag: await md5Hex(etagParts.join('')), size };
 }
 

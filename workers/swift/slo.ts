@@ -176,14 +176,16 @@ async function* walk(w: Walk, segments: Annotated[], first: number, last: number
 export function sloSource(env: Env, account: string, container: string, object: string, stored: StoredObject, mayRead: ReadCheck): ObjectSource {
   const w: Walk = { env, account, name: `/v1/${account}/${container}/${object}`, mayRead, subManifests: new Map(), denied: new Map() };
   let top: Promise<Annotated[]> | undefined;
+  const segments = () => (top ??= readManifest(env, account, container, object, stored.version).then(annotate));
   return {
     size: Number(stored.custom['slo-size'] ?? 0),
     etag: `"${stored.custom['slo-etag'] ?? ''}"`,
     async *pieces(offset, length) {
       if (!length) return;
-      top ??= readManifest(env, account, container, object, stored.version).then(annotate);
-      yield* walk(w, await top, offset, offset + length - 1, 1);
+      yield* walk(w, await segments(), offset, offset + length - 1, 1);
     },
+    // A part is a segment of this manifest, data and nested SLOs included (not their segments).
+    parts: async () => (await segments()).map((a) => a.length),
   };
 }
 

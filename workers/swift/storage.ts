@@ -54,7 +54,8 @@ function describeInline(read: ObjectRead & { inline: NonNullable<ObjectRead['inl
   const { record, inline } = read;
   // The listing may show a large object's etag; the data's own MD5 is kept beside it.
   return {
-    key: record.key, size: inline.size, etag: inline.metadata.etag ?? record.etag, contentType: record.contentType, timestamp: record.timestamp,
+    key: record.key, size: inline.size, etag: inline.metadata.etag ?? record.etag, contentType: cleanContentType(record.contentType),
+    timestamp: record.timestamp,
     custom: inline.metadata, version: record.timestamp, inline: inline.data,
   };
 }
@@ -268,12 +269,24 @@ async function readWhole(body: ReadableStream<Uint8Array> | null, length: number
   return data;
 }
 
-/** Where an object goes and what its listing shows (large objects list their content's size and etag). */
+/** Where an object goes and what its listing shows (bytes and etag; by default the data's own). */
 export interface ObjectTarget {
   account: string;
   container: string;
   object: string;
   listing?: { bytes: number; etag: string };
+  /**
+   * The object is a static large object's manifest: its record keeps the SLO's size and
+   * etag beside the manifest's own, as Swift's container update override does
+   * ("<etag>; slo_etag=<slo etag>" and "<type>;swift_bytes=<size>"); see listing.ts.
+   */
+  slo?: { etag: string; size: number };
+}
+
+/** Swift's clean_content_type: a content type without the swift_bytes a manifest's record carries. */
+function cleanContentType(value: string): string {
+  const at = value.lastIndexOf(';');
+  return at >= 0 && value.slice(at + 1).trimStart().startsWith('swift_bytes=') ? value.slice(0, at) : value;
 }
 
 /**
@@ -288,10 +301,14 @@ export async function writeObject(
   const key = await objectKey(to.account, to.container, to.object);
   const timestamp = opts.custom['x-timestamp']!;
   const deleteAt = opts.custom['x-delete-at'] ? Number(opts.custom['x-delete-at']) : null;
-  const record = (written: { etag: string; bytes: number }): ObjectRecord => ({
-    name: to.object, bytes: to.listing?.bytes ?? written.bytes, etag: to.listing?.etag ?? written.etag,
-    contentType: opts.contentType, timestamp, deleteAt, key,
-  });
+  // A manifest counts its own bytes in the container's bytes used, as in Swift.
+  const record = (written: { etag: string; bytes: number }): ObjectRecord => {
+    const etag = to.listing?.etag ?? written.etag;
+    return {
+      name: to.object, bytes: to.listing?.bytes ?? written.bytes, etag: to.slo ? `${etag}; slo_etag=${to.slo.etag}` : etag,
+      contentType: to.slo ? `${opts.contentType};swift_bytes=${to.slo.size}` : opts.contentType, timestamp, deleteAt, key,
+    };
+  };
 
   if (length !== null && length <= INLINE_MAX) {
     const data = await readWhole(body, length);

@@ -23,6 +23,8 @@ capabilities.bulk_delete = BULK_DELETE_INFO;
 
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
+  201: '201 Created',
+  202: '202 Accepted',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',
@@ -32,6 +34,7 @@ const STATUS_TEXT: Record<number, string> = {
   411: '411 Length Required',
   412: '412 Precondition Failed',
   413: '413 Request Entity Too Large',
+  422: '422 Unprocessable Entity',
   500: '500 Internal Error',
   502: '502 Bad Gateway',
 };

@@ -5,7 +5,7 @@ import type { ContainerRecord } from '../../../durable-objects/swift-account';
 import { authorizeSwift, cleanContainerAcls, hideOwnerHeaders } from '../access';
 import type { SwiftEnv } from '../env';
 import { httpDate, metadataUpdate, swiftTimestamp, titleCase } from '../headers';
-import { listingResponse, listQuery } from '../listing';
+import { listedObject, listingResponse, listQuery } from '../listing';
 import type { SwiftPath } from '../names';
 import { accountStub, deleteContainer } from '../storage';
 
@@ -50,7 +50,8 @@ async function get(c: C, path: Target): Promise<Response> {
   const stub = accountStub(c.env, path.account);
   const [record, entries] = await Promise.all([stub.getContainer(path.container), stub.listObjects(path.container, query)]);
   if (!record || !entries) throw notFound(NOT_FOUND);
-  return listingResponse(c, 'container', path.container, entries, hideOwnerHeaders(c, containerHeaders(record)));
+  const listed = entries.map((e) => ('subdir' in e ? e : listedObject(e)));
+  return listingResponse(c, 'container', path.container, listed, hideOwnerHeaders(c, containerHeaders(record)));
 }
 
 async function post(c: C, path: Target): Promise<Response> {

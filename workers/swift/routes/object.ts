@@ -7,11 +7,12 @@ import type { SwiftEnv } from '../env';
 import { deleteAtOf, objectMetadata, swiftTimestamp, httpDate } from '../headers';
 import { parseDloManifest, SLO_LIMITS } from '../large-objects';
 import { segmentsToDelete } from '../slo';
-import { buildSloManifest, type HeadSegment } from '../slo-manifest';
-import { bestMatch, deleteResponse } from './bulk';
+import { checkSloSegments, parseSloManifest, problemsResponse, type HeadSegment } from '../slo-manifest';
+import { bodilessOutcome, heartbeatResponse } from '../heartbeat';
+import { bestMatch, deleteResponse, statusLine } from './bulk';
 import { checkContainerName, checkObjectName, parseObjectRef, type SwiftPath } from '../names';
 import { OBJECT_HEADERS, objectHeaders, objectResponse, sourceOf, streamOf } from '../object-read';
-import { accountStub, deleteObject, getObject, headObject, INLINE_MAX, writeObject } from '../storage';
+import { accountStub, deleteObject, getObject, headObject, INLINE_MAX, writeObject, type ObjectTarget } from '../storage';
 import { guessContentType } from '../content-types';
 import { NOT_FOUND } from './container';
 
@@ -86,8 +87,7 @@ function created(etag: string, timestamp: string, extra: Record<string, string> 
 /** Writes an object's bytes and records it in the container listing (404 if the container went away). */
 async function store(
   c: C, path: Target, body: ReadableStream<Uint8Array> | null, length: number | null,
-  contentType: string, custom: Record<string, string>, clientEtag?: string,
-  listing?: { bytes: number; etag: string },
+  contentType: string, custom: Record<string, string>, opts: { clientEtag?: string } & Pick<ObjectTarget, 'listing' | 'slo'> = {},
 ): Promise<{ etag: string; bytes: number }> {
   // Before streaming a large or unknown-length body, make sure it has somewhere to go;
   // a small one is written straight away (the record checks the container in the same call).
@@ -95,7 +95,8 @@ async function store(
     await body?.cancel();
     throw notFound(NOT_FOUND);
   }
-  const written = await writeObject(c.env, { ...path, listing }, body, length, { contentType, custom, clientEtag });
+  const { clientEtag, listing, slo } = opts;
+  const written = await writeObject(c.env, { ...path, listing, slo }, body, length, { contentType, custom, clientEtag });
   if (!written) throw notFound(NOT_FOUND);
   return written;
 }
@@ -118,7 +119,7 @@ async function put(c: C, path: Target): Promise<Response> {
   const custom = newCustom(headers, {}, timestamp);
   const clientEtag = headers.get('etag')?.replace(/"/g, '').toLowerCase();
   if (clientEtag !== undefined && !/^[0-9a-f]{32}$/.test(clientEtag)) throw new ApiError(422, 'Unable to process the contained instructions');
-  const written = await store(c, path, c.req.raw.body, contentLength(c), contentType, custom, clientEtag);
+  const written = await store(c, path, c.req.raw.body, contentLength(c), contentType, custom, { clientEtag });
   return created(written.etag, timestamp);
 }
 
@@ -141,7 +142,17 @@ function segmentHead(c: C, account: string): HeadSegment {
   };
 }
 
-/** PUT ?multipart-manifest=put: a static large object from the segments listed in the body. */
+/** What storing a manifest came to: Swift's final status for it, before any response is made. */
+type ManifestOutcome =
+  | { status: 201; etag: string; timestamp: string }
+  | { status: 400; problems: [string, string][] }
+  | { status: 422 };
+
+/**
+ * PUT ?multipart-manifest=put: a static large object from the segments listed in the
+ * body. A body Swift cannot parse is refused at once; with ?heartbeat=on the segment
+ * checks and the write then run behind a 202 (heartbeat.ts), as in Swift.
+ */
 async function putManifest(c: C, path: Target): Promise<Response> {
   if (c.req.header('X-Copy-From') !== undefined) throw new ApiError(405, 'Multipart Manifest PUTs cannot be COPY requests');
   const length = contentLength(c);
@@ -151,14 +162,34 @@ async function putManifest(c: C, path: Target): Promise<Response> {
   const contentType = headers.get('content-type') || guessContentType(path.object);
   const custom = newCustom(headers, {}, timestamp);
   delete custom['x-object-manifest'];
-  const slo = await buildSloManifest(c.req.raw.body, path, bestMatch(c.req.header('Accept')) ?? 'text/plain', segmentHead(c, path.account));
-  if (slo instanceof Response) return slo;
+  const parsed = await parseSloManifest(c.req.raw.body, path);
+  if (parsed instanceof Response) return parsed;
+  const format = bestMatch(c.req.header('Accept')) ?? 'text/plain';
   const clientEtag = headers.get('etag')?.replace(/"/g, '').toLowerCase();
-  if (clientEtag && clientEtag !== slo.etag) throw new ApiError(422, 'Unable to process the contained instructions');
-  const data = new TextEncoder().encode(JSON.stringify(slo.manifest));
-  const sloCustom: Record<string, string> = { ...custom, 'x-static-large-object': 'True', 'slo-etag': slo.etag, 'slo-size': String(slo.size) };
-  await store(c, path, new Blob([data]).stream(), data.byteLength, contentType, sloCustom, undefined, { bytes: slo.size, etag: slo.etag });
-  return created(`"${slo.etag}"`, timestamp);
+
+  const finish = async (beat?: () => void): Promise<ManifestOutcome> => {
+    const slo = await checkSloSegments(parsed, segmentHead(c, path.account), beat);
+    if ('problems' in slo) return { status: 400, problems: slo.problems };
+    if (clientEtag && clientEtag !== slo.etag) return { status: 422 };
+    const data = new TextEncoder().encode(JSON.stringify(slo.manifest));
+    const sloCustom: Record<string, string> = { ...custom, 'x-static-large-object': 'True', 'slo-etag': slo.etag, 'slo-size': String(slo.size) };
+    await store(c, path, new Blob([data]).stream(), data.byteLength, contentType, sloCustom, { slo: { etag: slo.etag, size: slo.size } });
+    return { status: 201, etag: `"${slo.etag}"`, timestamp };
+  };
+
+  if (TRUE.has((c.req.queries('heartbeat')?.at(-1) ?? '').toLowerCase())) {
+    return heartbeatResponse(format, 'upload', async (beat) => {
+      const outcome = await finish(beat);
+      if (outcome.status === 400) return bodilessOutcome(400, outcome.problems);
+      if (outcome.status === 422) return bodilessOutcome(422);
+      const fields = { 'Response Status': statusLine(201), Etag: outcome.etag, 'Last Modified': httpDate(outcome.timestamp), 'Response Body': '' };
+      return { fields, errors: [] };
+    }, (p) => c.executionCtx.waitUntil(p));
+  }
+  const outcome = await finish();
+  if (outcome.status === 400) return problemsResponse(format, outcome.problems);
+  if (outcome.status === 422) throw new ApiError(422, 'Unable to process the contained instructions');
+  return created(outcome.etag, outcome.timestamp);
 }
 
 /**
@@ -188,15 +219,15 @@ async function copy(c: C, from: { account: string; container: string; object: st
   const timestamp = swiftTimestamp();
   const custom = newCustom(headers, base, timestamp);
   const contentType = headers.get('content-type') || stored.contentType;
-  const listing = manifestItself && stored.custom['x-static-large-object']
-    ? { bytes: Number(stored.custom['slo-size']), etag: stored.custom['slo-etag']! } : undefined;
-  const written = await store(c, to, await streamOf(c, source), source.size, contentType, custom, undefined, listing);
+  const slo = manifestItself && stored.custom['x-static-large-object']
+    ? { size: Number(stored.custom['slo-size']), etag: stored.custom['slo-etag']! } : undefined;
+  const written = await store(c, to, await streamOf(c, source), source.size, contentType, custom, { slo });
   const extra: Record<string, string> = {
     'X-Copied-From': `${encodeURIComponent(from.container)}/${encodeURIComponent(from.object).replace(/%2F/g, '/')}`,
     'X-Copied-From-Last-Modified': httpDate(stored.timestamp),
   };
   if (from.account !== to.account) extra['X-Copied-From-Account'] = from.account;
-  return created(listing ? `"${listing.etag}"` : written.etag, timestamp, extra);
+  return created(slo ? `"${slo.etag}"` : written.etag, timestamp, extra);
 }
 
 async function copyMethod(c: C, path: Target): Promise<Response> {
@@ -226,11 +257,12 @@ async function post(c: C, path: Target): Promise<Response> {
   const timestamp = swiftTimestamp();
   const custom = newCustom(headers, kept, timestamp);
   const contentType = headers.get('content-type') || stored.contentType;
-  const listing = stored.custom['x-static-large-object']
-    ? { bytes: Number(stored.custom['slo-size']), etag: stored.custom['slo-etag']! } : { bytes: stored.size, etag: stored.etag };
+  const slo = stored.custom['x-static-large-object']
+    ? { size: Number(stored.custom['slo-size']), etag: stored.custom['slo-etag']! } : undefined;
+  const listing = { bytes: stored.size, etag: stored.etag };
   const current = await getObject(c.env, path.account, path.container, path.object, undefined, stored.version);
   if (!current) throw new ApiError(409, 'The object changed while its metadata was being replaced.');
-  await store(c, path, current.body, stored.size, contentType, custom, undefined, listing);
+  await store(c, path, current.body, stored.size, contentType, custom, { listing, slo });
   return new Response('<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>', {
     status: 202, headers: { 'Content-Type': 'text/html; charset=UTF-8' },
   });
