@@ -10,6 +10,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** Less than workerd's 5 s, by more than the sweep's period. */
 const IDLE_MS = 4000;
+const READ_BUFFER = 256 << 10;
 
 export interface KeepAliveProxy {
   port: number;
@@ -27,8 +28,8 @@ interface Relay {
   lastActivity: number;
 }
 
-// Each chunk read from a socket is a fresh Buffer whose bytes V8 counts only as external
-// memory, which starts a collection at 64 MB; a large transfer would leave that much dead
+// Each chunk read from a client is a fresh Buffer whose bytes V8 counts only as external
+// memory, which starts a collection at 64 MB; a large upload would leave that much dead
 // data in this process. A young-generation collection every few MB relayed frees it
 // (the launcher runs with --expose-gc).
 const COLLECT_EVERY = 8 << 20;
@@ -55,14 +56,32 @@ function relay(r: Relay, upstreamPort: number, upstreamHost: string): void {
   client.setNoDelay(true);
 
   const open = (): Socket => {
-    const socket = connect(upstreamPort, upstreamHost);
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      r.answered = true;
-      r.lastActivity = Date.now();
-      if (!client.write(chunk)) socket.pause();
-      relayed(chunk.byteLength);
+    // Responses are read into one buffer per connection, reused: no garbage, and a
+    // quarter of the reads of Node's 64 KiB chunks (large downloads go ~3x faster). A
+    // write the kernel did not take at once still holds the buffer, so reading waits
+    // until that write is done.
+    let waiting = false;
+    const written = () => {
+      if (!waiting) return;
+      waiting = false;
+      socket.resume();
+    };
+    const socket: Socket = connect({
+      port: upstreamPort,
+      host: upstreamHost,
+      onread: {
+        buffer: Buffer.allocUnsafe(READ_BUFFER),
+        callback: (n: number, buffer: Uint8Array) => {
+          r.answered = true;
+          r.lastActivity = Date.now();
+          client.write(buffer.subarray(0, n), written);
+          if (client.writableLength === 0) return true;
+          waiting = true;
+          return false;
+        },
+      },
     });
+    socket.setNoDelay(true);
     socket.on('drain', () => client.resume());
     socket.on('error', () => socket.destroy());
     // workerd closed it: between requests the client keeps its connection; otherwise it ends too.
