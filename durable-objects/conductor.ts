@@ -9,6 +9,8 @@
 // Scheduler and one to the next host's Conductor. Moves (resize, migrations) are steps
 // handed from one host's Conductor to the other's (conductor/moves.ts).
 import { DurableObject } from 'cloudflare:workers';
+import { tokenKeys } from '../lib/auth';
+import { openSecret, sealSecret } from '../lib/token';
 import {
   hostMessage,
   PowerState,
@@ -210,8 +212,8 @@ export class Conductor extends DurableObject<Env> {
     const settled = running.filter((r) => !moving.has(r.uuid));
     for (const job of await reconcile(this.db, host, settled, pendingSpawns)) this.enqueue(job, null);
     // Everything not finished goes out again; the connector runs each job id once.
-    for (const row of this.sql.exec<JobRow>('SELECT * FROM jobs ORDER BY seq')) {
-      this.send({ type: 'job', job: JSON.parse(row.job) as Job });
+    for (const row of this.sql.exec<JobRow>('SELECT * FROM jobs ORDER BY seq').toArray()) {
+      this.send({ type: 'job', job: await this.opened(JSON.parse(row.job) as Job) });
     }
     await this.armAlarm();
   }
@@ -234,14 +236,16 @@ export class Conductor extends DurableObject<Env> {
 
   // --- the job queue -----------------------------------------------------------------------
 
-  private enqueue(job: Job, requestId: string | null): void {
+  /** Queues a job and sends it; stored is the job as kept (its secrets sealed, see sealed()). */
+  private enqueue(job: Job, requestId: string | null, stored: Job = job): void {
     if (this.sql.exec('SELECT 1 FROM finished WHERE id = ?', job.id).toArray().length > 0) return;
+    if (job.kind === 'snapshot' && stored === job) throw new Error('a snapshot job is kept with its token sealed');
     const inserted = this.sql.exec(
       'INSERT INTO jobs (id, kind, instance_uuid, job, request_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
       job.id,
       job.kind,
       job.instanceUuid,
-      JSON.stringify(job),
+      JSON.stringify(stored),
       requestId,
     ).rowsWritten;
     // A job queued before (and perhaps acked) keeps the state it has.
@@ -250,15 +254,29 @@ export class Conductor extends DurableObject<Env> {
   }
 
   /**
-   * Removes a job and remembers it finished; null when it was not queued (a duplicate result).
-   * Only the id is remembered, so a snapshot job's token goes with its row as soon as the
-   * host has answered. Holding the caller's token until then is what nova-compute does with
-   * the request context of the RPC it works on: the token is the caller's own, scoped to
-   * their project and expiring with the token lifetime; only this object reads this storage,
-   * and only this host gets the job, over its authenticated connection. A host away for
-   * longer than the token lives fails the upload (Glance refuses the token) rather than
-   * using a stale one.
+   * A job as this object keeps it. A snapshot carries the caller's token to the host, as
+   * nova-compute holds the request context of the RPC it works on; in storage the token is
+   * sealed under the deployment's token keys, so no secret is kept in clear. It goes with
+   * the job's row as soon as the host has answered.
    */
+  private async sealed(job: Job): Promise<Job> {
+    if (job.kind !== 'snapshot') return job;
+    return { ...job, token: await sealSecret(await tokenKeys(this.env), job.token) };
+  }
+
+  /**
+   * A kept job as the host gets it. A token whose key has left the set stays sealed: Glance
+   * refuses it and the snapshot fails, as it does for a host away longer than tokens live.
+   */
+  private async opened(job: Job): Promise<Job> {
+    return job.kind === 'snapshot' ? { ...job, token: await this.openedToken(job.token) } : job;
+  }
+
+  private async openedToken(sealed: string): Promise<string> {
+    return (await openSecret(await tokenKeys(this.env), sealed)) ?? sealed;
+  }
+
+  /** Removes a job and remembers it finished; null when it was not queued (a duplicate result). */
   private take(jobId: string): JobRow | null {
     const row = this.sql.exec<JobRow>('SELECT * FROM jobs WHERE id = ?', jobId).toArray()[0];
     if (!row) return null;
@@ -311,7 +329,7 @@ export class Conductor extends DurableObject<Env> {
     if (job.kind === 'rebuild') return updates.rebuildFailed(this.db, job.instanceUuid, this.host, row.request_id, message);
     await updates.actionFailed(this.db, job.instanceUuid, job.kind, this.host, row.request_id, message);
     // Nova's delete_image_on_error: the queued image goes, with the same token.
-    if (job.kind === 'snapshot') await deleteImage(this.env.GLANCE, job.imageUrl, job.token);
+    if (job.kind === 'snapshot') await deleteImage(this.env.GLANCE, job.imageUrl, await this.openedToken(job.token));
   }
 
   /** A host says a job reached a step Nova shows as task_state (a snapshot uploading, a rebuild spawning). */
@@ -384,7 +402,7 @@ export class Conductor extends DurableObject<Env> {
       // Deleted mid-move (or while VERIFY_RESIZE): the move ends and the other host lets go.
       await this.moves.abandon(job.instanceUuid);
     }
-    this.enqueue(job, request.requestId);
+    this.enqueue(job, request.requestId, await this.sealed(job));
     await this.armAlarm();
   }
 

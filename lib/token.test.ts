@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { base64url, fromBase64url, generateKey, importKeySet, newAuditId, openToken, sealToken, type TokenPayload } from './token';
+import { base64url, fromBase64url, generateKey, importKeySet, newAuditId, openSecret, openToken, sealSecret, sealToken, type TokenPayload } from './token';
 
 const payload: TokenPayload = {
   user: { id: 'u1', name: 'admin', domain: { id: 'default', name: 'Default' } },
@@ -89,6 +89,24 @@ describe('token sealing', () => {
 
   it('refuses to seal with an empty key set', async () => {
     await expect(sealToken([], payload)).rejects.toThrow(/empty/);
+  });
+});
+
+describe('secret sealing', () => {
+  it('opens what it sealed, and nothing of the secret shows in the sealed form', async () => {
+    const ks = await keys(generateKey());
+    const secret = 'gAAAA-a-callers-token-0123456789';
+    const sealed = await sealSecret(ks, secret);
+    expect(sealed).not.toContain(secret);
+    expect(await openSecret(ks, sealed)).toBe(secret);
+    expect(await openSecret(await keys(generateKey()), sealed)).toBeNull();
+  });
+
+  it('never opens a sealed secret as a token, nor a token as a secret', async () => {
+    const ks = await keys(generateKey());
+    const token = await sealToken(ks, payload);
+    expect(await openSecret(ks, token)).toBeNull();
+    expect(await openToken(ks, await sealSecret(ks, JSON.stringify(payload)))).toBeNull();
   });
 });
 

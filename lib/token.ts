@@ -32,6 +32,7 @@ export interface TokenKey {
 }
 
 const VERSION = 0x46; // 'F'
+const SECRET_VERSION = 0x53; // 'S'
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -78,20 +79,15 @@ export function generateKey(): string {
   return base64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-export async function sealToken(keys: TokenKey[], payload: TokenPayload): Promise<string> {
+/** AES-256-GCM under the first key; the header (version, key id) is authenticated too. */
+async function seal(keys: TokenKey[], version: number, plain: Uint8Array): Promise<string> {
   const primary = keys[0];
   if (!primary) throw new Error('empty key set');
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const header = new Uint8Array(5);
-  header[0] = VERSION;
+  header[0] = version;
   new DataView(header.buffer).setUint32(1, primary.id);
-  const sealed = new Uint8Array(
-    await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv, additionalData: header },
-      primary.key,
-      enc.encode(JSON.stringify(payload)),
-    ),
-  );
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: header }, primary.key, plain));
   const out = new Uint8Array(header.length + iv.length + sealed.length);
   out.set(header, 0);
   out.set(iv, header.length);
@@ -99,11 +95,11 @@ export async function sealToken(keys: TokenKey[], payload: TokenPayload): Promis
   return base64url(out);
 }
 
-/** Opens a token; null when it is malformed, tampered with, or sealed by an unknown key. */
-export async function openToken(keys: TokenKey[], token: string): Promise<TokenPayload | null> {
-  if (token.length > 8192) return null;
-  const bytes = fromBase64url(token);
-  if (!bytes || bytes.length < 5 + 12 + 16 || bytes[0] !== VERSION) return null;
+/** The plain bytes; null when malformed, tampered with, of another version, or sealed by an unknown key. */
+async function open(keys: TokenKey[], version: number, text: string): Promise<Uint8Array | null> {
+  if (text.length > 8192) return null;
+  const bytes = fromBase64url(text);
+  if (!bytes || bytes.length < 5 + 12 + 16 || bytes[0] !== version) return null;
   const id = new DataView(bytes.buffer, bytes.byteOffset).getUint32(1);
   const key = keys.find((k) => k.id === id);
   if (!key) return null;
@@ -113,10 +109,33 @@ export async function openToken(keys: TokenKey[], token: string): Promise<TokenP
       key.key,
       bytes.subarray(17),
     );
-    return JSON.parse(dec.decode(plain)) as TokenPayload;
+    return new Uint8Array(plain);
   } catch {
     return null;
   }
+}
+
+export function sealToken(keys: TokenKey[], payload: TokenPayload): Promise<string> {
+  return seal(keys, VERSION, enc.encode(JSON.stringify(payload)));
+}
+
+/** Opens a token; null when it is malformed, tampered with, or sealed by an unknown key. */
+export async function openToken(keys: TokenKey[], token: string): Promise<TokenPayload | null> {
+  const plain = await open(keys, VERSION, token);
+  return plain ? (JSON.parse(dec.decode(plain)) as TokenPayload) : null;
+}
+
+/**
+ * A secret held for a while (a caller's token in a queued job) sealed under the same key
+ * set. Its own version byte keeps it from ever opening as a token, and a token as it.
+ */
+export function sealSecret(keys: TokenKey[], secret: string): Promise<string> {
+  return seal(keys, SECRET_VERSION, enc.encode(secret));
+}
+
+export async function openSecret(keys: TokenKey[], sealed: string): Promise<string | null> {
+  const plain = await open(keys, SECRET_VERSION, sealed);
+  return plain ? dec.decode(plain) : null;
 }
 
 export function newAuditId(): string {

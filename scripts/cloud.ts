@@ -40,6 +40,8 @@ export interface CloudOptions {
   /** Glance's swift_store_large_object_size and _chunk_size (MB): larger images go to Swift in segments. */
   largeObjectSize?: number;
   largeObjectChunkSize?: number;
+  /** A port for the V8 inspector (Chrome DevTools, CPU profiles) of every Worker. */
+  inspectorPort?: number;
 }
 
 export interface Cloud {
@@ -263,6 +265,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     r2Persist: join(stateDir, 'v3', 'r2'),
     kvPersist: join(stateDir, 'v3', 'kv'),
     workers: [...workers, setup] as WorkerOptions[],
+    ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
   });
   const ready = await mf.ready;
   const proxy = await startKeepAliveProxy(opts.host, opts.port, '127.0.0.1', Number(ready.port));

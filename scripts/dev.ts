@@ -29,7 +29,8 @@ passwords; FLARESTACK_TOKEN_EXPIRATION sets the token lifetime in seconds;
 FLARESTACK_SERVICE_DOWN_TIME (s) and FLARESTACK_HEARTBEAT_INTERVAL_MS set when a silent
 host counts as down; FLARESTACK_FAKE_SPAWN_LATENCY_MS and FLARESTACK_FAKE_FAILURE_RATE
 shape the fake hosts; FLARESTACK_SWIFT_STORE_LARGE_OBJECT_SIZE and _CHUNK_SIZE (MB,
-default 5120 and 200) set which images Glance stores in Swift as segments, and their size.`);
+default 5120 and 200) set which images Glance stores in Swift as segments, and their size;
+FLARESTACK_INSPECTOR_PORT opens the Workers' V8 inspector (Chrome DevTools) on that port.`);
   process.exit(0);
 }
 
@@ -58,6 +59,7 @@ const cloud = await startCloud({
   heartbeatIntervalMs: envNumber('FLARESTACK_HEARTBEAT_INTERVAL_MS'),
   largeObjectSize: envNumber('FLARESTACK_SWIFT_STORE_LARGE_OBJECT_SIZE'),
   largeObjectChunkSize: envNumber('FLARESTACK_SWIFT_STORE_LARGE_OBJECT_CHUNK_SIZE'),
+  inspectorPort: envNumber('FLARESTACK_INSPECTOR_PORT'),
 });
 // The fleet's code (connectors, ws, zod) is evaluated only now: the cloud, and so the
 // first token, does not wait for it.
