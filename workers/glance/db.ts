@@ -1,4 +1,4 @@
-import { drizzle } from 'drizzle-orm/d1';
+import { databaseOf } from '../../lib/database';
 import * as schema from '../../schema/glance';
 
 export type Db = ReturnType<typeof database>;
@@ -6,7 +6,7 @@ export type ImageRow = typeof schema.images.$inferSelect;
 export type MemberRow = typeof schema.imageMembers.$inferSelect;
 
 export function database(d1: D1Database) {
-  return drizzle(d1, { schema });
+  return databaseOf(d1, schema);
 }
 
 /** Glance's timestamps: ISO 8601 to the second, in UTC. */

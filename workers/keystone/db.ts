@@ -1,10 +1,10 @@
-import { drizzle } from 'drizzle-orm/d1';
+import { databaseOf } from '../../lib/database';
 import * as schema from '../../schema/keystone';
 
 export type Db = ReturnType<typeof database>;
 
 export function database(d1: D1Database) {
-  return drizzle(d1, { schema });
+  return databaseOf(d1, schema);
 }
 
 /** Keystone's ids: a UUID4 as 32 hex digits. */

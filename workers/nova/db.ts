@@ -1,4 +1,4 @@
-import { drizzle } from 'drizzle-orm/d1';
+import { databaseOf } from '../../lib/database';
 import * as schema from '../../schema/nova';
 import type { Conductor } from '../../durable-objects/conductor';
 import type { Scheduler } from '../../durable-objects/scheduler';
@@ -8,7 +8,7 @@ export type InstanceRow = typeof schema.instances.$inferSelect;
 export type FlavorRow = typeof schema.flavors.$inferSelect;
 
 export function database(d1: D1Database) {
-  return drizzle(d1, { schema });
+  return databaseOf(d1, schema);
 }
 
 /** Nova's timestamps: ISO 8601 to the second, in UTC, with a Z. */
