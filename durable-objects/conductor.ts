@@ -94,7 +94,11 @@ export class Conductor extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
     this.db = database(env.DB);
-    this.moves = new Moves({ env, db: this.db, sql: this.sql, host: () => this.host, enqueue: (job, requestId) => this.enqueue(job, requestId) });
+    this.moves = new Moves({
+      env, db: this.db, sql: this.sql, host: () => this.host,
+      hostIp: () => (JSON.parse(this.meta('inventory') ?? '{}') as Partial<HostInventory>).hostIp ?? null,
+      enqueue: (job, requestId) => this.enqueue(job, requestId),
+    });
   }
 
   // --- state kept in `meta` -------------------------------------------------------------
@@ -477,5 +481,10 @@ export class Conductor extends DurableObject<Env> {
     // Builds waiting on a host that went away go elsewhere; other jobs wait for its return.
     const builds = this.sql.exec<{ instance_uuid: string }>('SELECT instance_uuid FROM builds').toArray();
     for (const b of builds) await this.reschedule(b.instance_uuid, `Host ${host} stopped answering.`);
+    // A move cannot wait on it: the step it has queued here fails (conductor/moves.ts).
+    for (const row of this.sql.exec<JobRow>('SELECT * FROM jobs ORDER BY seq').toArray()) {
+      const job = JSON.parse(row.job) as Job;
+      if (isMoveJob(job) && this.moves.owns(job) && this.take(row.id)) await this.moves.jobFailed(job, `Host ${host} stopped answering.`, true);
+    }
   }
 }

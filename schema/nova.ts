@@ -120,6 +120,53 @@ export const instanceActionEvents = sqliteTable(
   (t) => [index('instance_actions_events_action').on(t.actionId)],
 );
 
+/**
+ * A move of a server (resize, cold or live migration), as Nova's migrations table records
+ * it for os-migrations. The Conductors drive the move; each step writes its status here.
+ */
+export const migrations = sqliteTable(
+  'migrations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The id the Scheduler and Conductors know the move by. */
+    uuid: text('uuid').notNull(),
+    sourceCompute: text('source_compute'),
+    destCompute: text('dest_compute'),
+    sourceNode: text('source_node'),
+    destNode: text('dest_node'),
+    /** The destination's IP address, set when it takes the move. */
+    destHost: text('dest_host'),
+    /** The public ids of the flavors before and after (Nova keeps its internal ones). */
+    oldInstanceTypeId: text('old_instance_type_id'),
+    newInstanceTypeId: text('new_instance_type_id'),
+    instanceUuid: text('instance_uuid').notNull(),
+    status: text('status').notNull(),
+    /** resize, migration or live-migration. */
+    migrationType: text('migration_type').notNull(),
+    hidden: integer('hidden', { mode: 'boolean' }).notNull().default(false),
+    /** Live migration progress; hosts do not report it yet. */
+    memoryTotal: integer('memory_total'),
+    memoryProcessed: integer('memory_processed'),
+    memoryRemaining: integer('memory_remaining'),
+    diskTotal: integer('disk_total'),
+    diskProcessed: integer('disk_processed'),
+    diskRemaining: integer('disk_remaining'),
+    /** Who asked for the move. */
+    projectId: text('project_id'),
+    userId: text('user_id'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at'),
+    deletedAt: text('deleted_at'),
+    /** Set with the server's delete, as Nova's instance_destroy soft-deletes its migrations. */
+    deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [
+    uniqueIndex('migrations_uuid').on(t.uuid),
+    index('migrations_instance').on(t.instanceUuid, t.status),
+    index('migrations_created').on(t.createdAt, t.id),
+  ],
+);
+
 export const flavors = sqliteTable(
   'flavors',
   {

@@ -8,6 +8,9 @@
 // claim under the migration's id and the destination's under the instance's. A confirm (or
 // the end of a live migration) releases the migration's claim; a revert, or a failure
 // before the server lives on the destination, gives it back to the instance.
+//
+// A host that goes down with a step's job queued fails that step (jobFailed with timedOut):
+// the Conductor's alarm says so once the host has been silent for the service down time.
 import { PowerState, type Job, type JobResult, type MoveJob, type MoveJobKind } from '../../lib/connector-protocol';
 import { EVENT_OF, instantEvent, startEvent } from '../../workers/nova/compute/instance-updates';
 import type { Migration, MoveStep } from '../../workers/nova/compute/migration';
@@ -22,6 +25,8 @@ export interface MoveHost {
   readonly sql: SqlStorage;
   /** This Conductor's host. */
   host(): string;
+  /** Its address, as its connector announced it (the migration's dest_host). */
+  hostIp(): string | null;
   enqueue(job: Job, requestId: string | null): void;
 }
 
@@ -42,6 +47,11 @@ export class Moves {
     return row ? (JSON.parse(row.migration) as Migration) : null;
   }
 
+  /** Whether a job is a step of a move this host still has a part in (not a clean-up). */
+  owns(job: MoveJob): boolean {
+    return this.get(job.instanceUuid)?.id === job.migrationId;
+  }
+
   /** The instances moving to or from this host: reconciliation leaves them alone. */
   instances(): Set<string> {
     return new Set(this.at.sql.exec<{ instance_uuid: string }>('SELECT instance_uuid FROM migrations').toArray().map((r) => r.instance_uuid));
@@ -57,6 +67,11 @@ export class Moves {
 
   private queue(m: Migration, job: MoveJob): void {
     this.at.enqueue(job, m.requestId);
+  }
+
+  /** The destination's columns of the migrations row, set as it takes the move (Nova's move claim). */
+  private destination(m: Migration) {
+    return updates.migrationSaved(this.at.db, m.id, m.status, { destCompute: m.dest.host, destNode: m.dest.node, destHost: this.at.hostIp() });
   }
 
   /** Hands the move to the other host's Conductor. */
@@ -87,9 +102,20 @@ export class Moves {
         if (!found || found.status !== 'finished') return false;
         const m: Migration = { ...found, status: s.step === 'confirm_resize' ? 'confirming' : 'reverting', requestId: s.requestId };
         this.save(m);
-        if (s.step === 'confirm_resize') return this.forward(m.source.host, { step: 'confirm_resize_at_source', migration: m });
-        await startEvent(db, m.requestId, EVENT_OF.revert_resize, host);
+        if (s.step === 'confirm_resize') {
+          await updates.migrationSaved(db, m.id, m.status);
+          return this.forward(m.source.host, { step: 'confirm_resize_at_source', migration: m });
+        }
+        await db.batch([startEvent(db, m.requestId, EVENT_OF.revert_resize, host), updates.migrationSaved(db, m.id, m.status)]);
         this.queue(m, { id: jobId(m, 'revert_resize'), kind: 'revert_resize', instanceUuid: m.instanceUuid, migrationId: m.id });
+        return true;
+      }
+      case 'live_migration_abort': {
+        // Only while pre_live_migration runs: the next step then rolls back instead. The
+        // source's live_migration, once sent, runs to its end on the host.
+        const found = this.get(s.instanceUuid);
+        if (!found || found.id !== s.migrationId || found.status !== 'preparing' || found.cancelRequestId) return false;
+        this.save({ ...found, cancelRequestId: s.requestId });
         return true;
       }
     }
@@ -99,10 +125,10 @@ export class Moves {
     switch (s.step) {
       case 'prep_resize':
         // The Scheduler claimed here already: preparing is the hand-over to the source.
-        await instantEvent(db, m.requestId, 'compute_prep_resize', host, 'Success');
+        await db.batch([instantEvent(db, m.requestId, 'compute_prep_resize', host, 'Success'), this.destination(m)]);
         return this.forward(m.source.host, { step: 'resize_instance', migration: { ...m, status: 'migrating' } });
       case 'resize_instance':
-        if (!(await updates.stepStarted(db, m, 'resize_instance', host, 'resize_migrating', ['resize_prep']))) return this.gone(m);
+        if (!(await updates.stepStarted(db, m, 'resize_instance', host, 'resize_migrating', ['resize_prep'], m.status))) return this.gone(m);
         this.queue(m, { ...base, id: jobId(m, 'resize_instance'), kind: 'resize_instance' });
         return true;
       case 'finish_resize':
@@ -118,11 +144,11 @@ export class Moves {
         this.queue(m, { ...base, id: jobId(m, 'finish_revert_resize'), kind: 'finish_revert_resize', powerOn: m.oldVmState !== 'stopped' });
         return true;
       case 'pre_live_migration':
-        await startEvent(db, m.requestId, EVENT_OF.pre_live_migration, host);
+        await db.batch([startEvent(db, m.requestId, EVENT_OF.pre_live_migration, host), this.destination(m)]);
         this.queue(m, { ...base, id: jobId(m, 'pre_live_migration'), kind: 'pre_live_migration', instance: m.instance });
         return true;
       case 'live_migration':
-        await startEvent(db, m.requestId, EVENT_OF.live_migration, host);
+        await db.batch([startEvent(db, m.requestId, EVENT_OF.live_migration, host), updates.migrationSaved(db, m.id, m.status)]);
         this.queue(m, { ...base, id: jobId(m, 'live_migration'), kind: 'live_migration', destHost: m.dest.host });
         return true;
       case 'post_live_migration_at_destination': {
@@ -177,6 +203,13 @@ export class Moves {
         return;
       case 'pre_live_migration': {
         await updates.stepDone(db, m, 'pre_live_migration', host);
+        if (m.cancelRequestId) {
+          // Aborted while preparing: it never leaves the source; what was made here goes.
+          await sched.revertMove(m.instanceUuid, m.id);
+          await updates.liveMigrationCancelled(db, m);
+          await this.step({ step: 'rollback_live_migration_at_destination', migration: { ...m, status: 'cancelled' } });
+          return;
+        }
         const next: Migration = { ...m, status: 'running' };
         this.save(next);
         await this.forward(m.source.host, { step: 'live_migration', migration: next });
@@ -203,8 +236,12 @@ export class Moves {
    * A step's job failed. Before the server lives on the destination the move is undone and
    * the server stays as it was on the source; after, it goes to ERROR where it is, as
    * nova-compute's _error_out_instance_on_exception leaves it. Claims follow the server.
+   *
+   * `timedOut`: this host went down with the job queued, so what it did is unknown. A server
+   * whose disk was on it goes to ERROR (a hard reboot brings it back once the host is up);
+   * one still running on the other host, as when preparing a live migration, stays as it was.
    */
-  async jobFailed(job: MoveJob, message: string): Promise<void> {
+  async jobFailed(job: MoveJob, message: string, timedOut = false): Promise<void> {
     const m = this.get(job.instanceUuid);
     if (!m || m.id !== job.migrationId) return;
     const { db } = this.at;
@@ -215,37 +252,46 @@ export class Moves {
     switch (job.kind) {
       case 'resize_instance':
         await sched.revertMove(m.instanceUuid, m.id);
-        await updates.moveFailed(db, m, job.kind, host, message, { error: false });
+        await updates.moveFailed(db, m, job.kind, host, message, { error: timedOut, at: 'source', status: 'error' });
         await dropOther(m.dest.host);
         return;
       case 'finish_resize':
         // The disk is still on the source: the server is the source's again, with its old flavor.
         await sched.revertMove(m.instanceUuid, m.id);
-        await updates.moveFailed(db, m, job.kind, host, message, { error: true, at: 'source' });
+        await updates.moveFailed(db, m, job.kind, host, message, { error: true, at: 'source', status: 'error' });
         await dropOther(m.source.host);
         return;
       case 'confirm_resize':
       case 'revert_resize':
+        if (timedOut && job.kind === 'revert_resize') {
+          // The destination is gone, the source still holds the old copy: the server is the source's.
+          await sched.revertMove(m.instanceUuid, m.id);
+          await updates.moveFailed(db, m, job.kind, host, message, { error: true, at: 'source', status: 'error' });
+          await dropOther(m.source.host);
+          return;
+        }
         // The server stays on the destination; what is left on the source is reaped when it reconnects.
         await sched.releaseClaim(m.id);
-        await updates.moveFailed(db, m, job.kind, host, message, { error: true, at: 'dest' });
+        await updates.moveFailed(db, m, job.kind, host, message, { error: true, at: 'dest', status: 'error' });
         await dropOther(job.kind === 'confirm_resize' ? m.dest.host : m.source.host);
         return;
       case 'finish_revert_resize':
-        await updates.moveFailed(db, m, job.kind, host, message, { error: true, at: 'source' });
+        await updates.moveFailed(db, m, job.kind, host, message, { error: true, at: 'source', status: 'error' });
         return;
       case 'pre_live_migration':
+        // Nova's _cleanup_pre_live_migration: the migration errors, the server runs on at the source.
         await sched.revertMove(m.instanceUuid, m.id);
-        await updates.moveFailed(db, m, job.kind, host, message, { error: false });
+        await updates.moveFailed(db, m, job.kind, host, message, { error: false, status: 'error' });
         return;
       case 'live_migration':
-        // Nova's _rollback_live_migration: it keeps running here; the destination lets go.
+        // Nova's _rollback_live_migration: it keeps running here (status failed); the destination
+        // lets go. A source gone mid-way leaves the server nowhere known: ERROR.
         await sched.revertMove(m.instanceUuid, m.id);
-        await updates.moveFailed(db, m, job.kind, host, message, { error: false });
+        await updates.moveFailed(db, m, job.kind, host, message, { error: timedOut, status: timedOut ? 'error' : 'failed' });
         await this.forward(m.dest.host, { step: 'rollback_live_migration_at_destination', migration: m });
         return;
       case 'post_live_migration_at_destination':
-        await updates.moveFailed(db, m, job.kind, host, message, { error: true });
+        await updates.moveFailed(db, m, job.kind, host, message, { error: true, status: 'error' });
         return;
       case 'rollback_live_migration_at_destination':
         await instantEvent(db, m.requestId, EVENT_OF[job.kind], host, 'Error', message);

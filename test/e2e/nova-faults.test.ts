@@ -1,9 +1,12 @@
-// Builds that meet trouble: a host whose spawns fail, a connector killed mid-build, a
-// host that stops answering and comes back, and server group anti-affinity with too few
-// hosts. Each case has hosts of its own, in an availability zone of its own.
+// Builds and moves that meet trouble: a host whose spawns fail, a connector killed
+// mid-build or mid-move, a host that stops answering and comes back, and server group
+// anti-affinity with too few hosts. Each case has hosts of its own, in an availability
+// zone of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, api, openstackJson } from '../cli';
-import { bootServer, bootstrapImageId, countSpawns, startTestHost, stopTestHost, unique, waitForServer, type TestHost } from '../compute';
+import { adminToken, api, openstackJson, openstackOk } from '../cli';
+import {
+  actionEvents, bootServer, bootstrapImageId, countSpawns, hypervisorUsage, startTestHost, stopTestHost, unique, waitForServer, watchTaskStates, type TestHost,
+} from '../compute';
 
 let admin: string;
 let imageId: string;
@@ -135,5 +138,83 @@ describe('server groups', () => {
     const failed = servers.find((s) => s.status === 'ERROR');
     expect(failed?.fault.message).toMatch(/^No valid host was found/);
     for (const id of ids) await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin });
+  });
+});
+
+describe('moves whose host is killed mid-way', () => {
+  const IDLE = { vcpus_used: 0, memory_mb_used: 512, local_gb_used: 0, running_vms: 0 };
+  const TINY = { vcpus_used: 1, memory_mb_used: 512 + 512, local_gb_used: 1, running_vms: 1 };
+  const V = { 'OpenStack-API-Version': 'compute 2.79' };
+
+  /** Two hosts in a zone of their own; the roomier one, `source`, gets the server. */
+  async function pair(slow: 'source' | 'dest'): Promise<{ source: TestHost; dest: TestHost; id: string }> {
+    const zone = unique('az-movekill');
+    // The slow host's move steps take two minutes: long enough to be killed in one. Small
+    // hosts, so that other suites' boots without a zone go to roomier ones, not to these.
+    const source = await host(zone, { memoryMb: 6144, ...(slow === 'source' ? { actionLatencyMs: 120_000 } : {}) });
+    const dest = await host(zone, { memoryMb: 4096, ...(slow === 'dest' ? { actionLatencyMs: 120_000 } : {}) });
+    const id = await bootServer(admin, { name: unique('moved'), imageRef: imageId, availability_zone: zone });
+    expect((await waitForServer(id, ['ACTIVE'], admin))['OS-EXT-SRV-ATTR:host']).toBe(source.name);
+    return { source, dest, id };
+  }
+
+  async function taskState(id: string, wanted: string): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const r = await api('GET', `/compute/v2.1/servers/${id}`, { token: admin, headers: V });
+      if (r.json.server['OS-EXT-STS:task_state'] === wanted) return;
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    throw new Error(`server ${id} never reached task_state ${wanted}`);
+  }
+
+  const migrationOf = async (id: string) => (await api('GET', `/compute/v2.1/os-migrations?instance_uuid=${id}`, { token: admin, headers: V })).json.migrations[0];
+
+  it('a resize whose destination dies while finishing: ERROR on the source with its old flavor, the destination\'s claim released', async () => {
+    const { source, dest, id } = await pair('dest');
+    expect((await api('POST', `/compute/v2.1/servers/${id}/action`, { token: admin, body: { resize: { flavorRef: '2' } }, headers: V })).status).toBe(202);
+    await taskState(id, 'resize_finish');
+    dest.connector.kill();
+    const server = await waitForServer(id, ['ERROR', 'VERIFY_RESIZE'], admin, 60_000);
+    expect(server).toMatchObject({ status: 'ERROR', 'OS-EXT-SRV-ATTR:host': source.name, 'OS-EXT-STS:task_state': null });
+    expect(server.flavor.original_name).toBe('m1.tiny');
+    expect(server.fault.message).toBe(`Host ${dest.name} stopped answering.`);
+    expect(await migrationOf(id)).toMatchObject({ status: 'error', migration_type: 'resize', dest_compute: dest.name });
+    expect(await actionEvents(id, 'resize', admin)).toMatchObject({ compute_resize_instance: 'Success', compute_finish_resize: 'Error' });
+    expect(await hypervisorUsage(admin, dest.name)).toEqual(IDLE);
+    expect(await hypervisorUsage(admin, source.name)).toEqual(TINY);
+    // Its disk is still on the source: a hard reboot brings it back there.
+    await openstackOk(['server', 'reboot', '--hard', id]);
+    expect((await waitForServer(id, ['ACTIVE'], admin))['OS-EXT-SRV-ATTR:host']).toBe(source.name);
+    await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin });
+  });
+
+  it('a cold migration whose source dies while handing the disk over: ERROR where it was', async () => {
+    const { source, dest, id } = await pair('source');
+    expect((await api('POST', `/compute/v2.1/servers/${id}/action`, { token: admin, body: { migrate: null }, headers: V })).status).toBe(202);
+    await taskState(id, 'resize_migrating');
+    source.connector.kill();
+    const server = await waitForServer(id, ['ERROR', 'VERIFY_RESIZE'], admin, 60_000);
+    expect(server).toMatchObject({ status: 'ERROR', 'OS-EXT-SRV-ATTR:host': source.name, 'OS-EXT-STS:task_state': null });
+    expect(server.fault.message).toBe(`Host ${source.name} stopped answering.`);
+    expect(await migrationOf(id)).toMatchObject({ status: 'error', migration_type: 'migration' });
+    expect(await hypervisorUsage(admin, dest.name)).toEqual(IDLE);
+    expect(await dest.driver.listInstances()).toEqual([]);
+    await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin });
+  });
+
+  it('a live migration whose destination dies while preparing: still ACTIVE on the source', async () => {
+    const { source, dest, id } = await pair('dest');
+    expect((await api('POST', `/compute/v2.1/servers/${id}/action`, { token: admin, body: { 'os-migrateLive': { host: null, block_migration: 'auto' } }, headers: V })).status).toBe(202);
+    expect(await migrationOf(id)).toMatchObject({ status: 'preparing', dest_compute: dest.name });
+    dest.connector.kill();
+    const { server } = await watchTaskStates(id, admin, { timeoutMs: 60_000 });
+    expect(server).toMatchObject({ status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': source.name, 'OS-EXT-STS:power_state': 1 });
+    expect(await migrationOf(id)).toMatchObject({ status: 'error', migration_type: 'live-migration' });
+    const events = await actionEvents(id, 'live-migration', admin);
+    expect(events.compute_pre_live_migration).toBe('Error');
+    expect(await hypervisorUsage(admin, dest.name)).toEqual(IDLE);
+    expect(await hypervisorUsage(admin, source.name)).toEqual(TINY);
+    await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin });
   });
 });

@@ -1,8 +1,10 @@
 // Instance quotas hold at boot: a third server over a quota of 2 is refused with Nova's
-// message, and 20 boots at once against a quota of 10 give exactly 10 servers.
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+// message, and 20 boots at once against a quota of 10 give exactly 10 servers. The cores
+// and RAM quotas hold at resize: of two resizes at once only the one that fits goes, and
+// a revert gives back what it took.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminToken, api, openstack, openstackOk, passwordToken } from '../cli';
-import { bootstrapImageId, unique, waitForServer } from '../compute';
+import { bootServer, bootstrapImageId, startTestHost, stopTestHost, unique, waitForServer, type TestHost } from '../compute';
 
 let admin: string;
 let imageId: string;
@@ -70,5 +72,54 @@ describe('instance quota', () => {
     await Promise.all(ids.map((id) => waitForServer(id, ['ACTIVE'], p.token)));
     await Promise.all(ids.map((id) => api('DELETE', `/compute/v2.1/servers/${id}`, { token: p.token })));
     await Promise.all(ids.map((id) => waitForServer(id, ['DELETED'], p.token)));
+  });
+});
+
+describe('resize quota', () => {
+  const zone = unique('az-quota');
+  const hosts: TestHost[] = [];
+  const V = { 'OpenStack-API-Version': 'compute 2.79' };
+
+  beforeAll(async () => {
+    // Two hosts, so each resize has somewhere to go; the boots go to the roomier one.
+    hosts.push(await startTestHost(unique('qh'), { zone, memoryMb: 16_384 }));
+    hosts.push(await startTestHost(unique('qh'), { zone, memoryMb: 12_288 }));
+  });
+  afterAll(async () => {
+    await Promise.all(hosts.map((h) => stopTestHost(h).catch(() => undefined)));
+  });
+
+  it('lets one of two concurrent resizes take the last core, refuses the other with a 403, and a revert gives it back', async () => {
+    const p = await memberOfNewProject();
+    const ids = [
+      await bootServer(p.token, { name: unique('grow'), imageRef: imageId, availability_zone: zone }),
+      await bootServer(p.token, { name: unique('grow'), imageRef: imageId, availability_zone: zone }),
+    ];
+    for (const id of ids) await waitForServer(id, ['ACTIVE'], p.token);
+    // Two m1.tiny use 2 cores; m1.medium needs one more each, and only one more is left.
+    await openstackOk(['quota', 'set', '--cores', '3', p.projectId]);
+    const cores = async () => (await api('GET', `/compute/v2.1/os-quota-sets/${p.projectId}/detail`, { token: p.token, headers: V })).json.quota_set.cores.in_use as number;
+    const resize = (id: string, flavorRef: string) => api('POST', `/compute/v2.1/servers/${id}/action`, { token: p.token, body: { resize: { flavorRef } }, headers: V });
+    const results = await Promise.all(ids.map((id) => resize(id, '3')));
+    expect(results.map((r) => r.status).sort()).toEqual([202, 403]);
+    const refused = results.find((r) => r.status === 403)!;
+    expect(refused.json).toEqual({ forbidden: { code: 403, message: 'Quota exceeded for cores: Requested 1, but already used 3 of 3 cores' } });
+    const grown = ids[results.findIndex((r) => r.status === 202)]!;
+    const other = ids.find((id) => id !== grown)!;
+    expect(await cores()).toBe(3);
+    expect((await waitForServer(grown, ['VERIFY_RESIZE', 'ERROR'], p.token)).status).toBe('VERIFY_RESIZE');
+    expect(await cores()).toBe(3);
+    // The refused one is untouched.
+    expect(await waitForServer(other, ['ACTIVE'], p.token)).toMatchObject({ 'OS-EXT-STS:task_state': null, flavor: { original_name: 'm1.tiny' } });
+    expect((await resize(other, '3')).status).toBe(403);
+
+    expect((await api('POST', `/compute/v2.1/servers/${grown}/action`, { token: p.token, body: { revertResize: null }, headers: V })).status).toBe(202);
+    expect(await waitForServer(grown, ['ACTIVE', 'ERROR'], p.token)).toMatchObject({ status: 'ACTIVE', flavor: { original_name: 'm1.tiny' } });
+    expect(await cores()).toBe(2);
+    // The core is free again: the other one may have it now.
+    expect((await resize(other, '3')).status).toBe(202);
+    expect((await waitForServer(other, ['VERIFY_RESIZE', 'ERROR'], p.token)).status).toBe('VERIFY_RESIZE');
+    expect(await cores()).toBe(3);
+    await Promise.all(ids.map((id) => api('DELETE', `/compute/v2.1/servers/${id}`, { token: p.token })));
   });
 });

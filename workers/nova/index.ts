@@ -14,10 +14,12 @@ import { hypervisorRoutes } from './routes/hypervisors';
 import { instanceActionRoutes } from './routes/instance-actions';
 import { keypairRoutes } from './routes/keypairs';
 import { limitRoutes } from './routes/limits';
+import { migrationRoutes } from './routes/migrations';
 import { quotaSetRoutes } from './routes/quota-sets';
 import { serverActionRoutes } from './routes/server-actions';
 import { serverGroupRoutes } from './routes/server-groups';
 import { serverMetadataRoutes } from './routes/server-metadata';
+import { serverMigrationRoutes } from './routes/server-migrations';
 import { serverRoutes } from './routes/servers';
 import { serviceRoutes, availabilityZoneRoutes } from './routes/services';
 import { versionRoutes } from './routes/versions';
@@ -50,6 +52,8 @@ for (const routes of [
   serverRoutes,
   serverActionRoutes,
   serverMetadataRoutes,
+  serverMigrationRoutes,
+  migrationRoutes,
   instanceActionRoutes,
   flavorRoutes,
   keypairRoutes,

@@ -47,6 +47,11 @@ export const novaPolicies: PolicyRule[] = [
   action('os_compute_api:os-migrate-server:migrate', ADMIN, 'Cold-migrate a server.', 'migrate'),
   action('os_compute_api:os-migrate-server:migrate_live', ADMIN, 'Live-migrate a server.', 'os-migrateLive'),
   action('os_compute_api:os-deferred-delete:force', PROJECT_MEMBER_OR_ADMIN, 'Force-delete a server.', 'forceDelete'),
+  // migrations (the defaults before the manager role: admins only)
+  rule('os_compute_api:os-migrations:index', ADMIN, 'List migrations.', 'GET', '/os-migrations'),
+  rule('os_compute_api:servers:migrations:index', ADMIN, 'List the in-progress live migrations of a server.', 'GET', '/servers/{server_id}/migrations'),
+  rule('os_compute_api:servers:migrations:show', ADMIN, 'Show an in-progress live migration of a server.', 'GET', '/servers/{server_id}/migrations/{migration_id}'),
+  rule('os_compute_api:servers:migrations:delete', ADMIN, 'Abort an in-progress live migration.', 'DELETE', '/servers/{server_id}/migrations/{migration_id}'),
   rule('os_compute_api:os-extended-server-attributes', ADMIN, 'Show host and other extended attributes of servers.', 'GET', '/servers/{server_id}'),
   // server metadata
   rule('os_compute_api:server-metadata:index', PROJECT_READER_OR_ADMIN, 'List server metadata.', 'GET', '/servers/{server_id}/metadata'),

@@ -2,7 +2,7 @@
 // host-side results (the seed's "no-db-compute"): connectors never see the database.
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { PowerState, type JobKind, type JobTaskState, type PowerStateValue } from '../../../lib/connector-protocol';
-import { instanceActionEvents, instanceActions, instanceFaults, instances, serverGroupMembers } from '../../../schema/nova';
+import { instanceActionEvents, instanceActions, instanceFaults, instances, migrations, serverGroupMembers } from '../../../schema/nova';
 import { isoNow, preciseNow, type Db } from '../db';
 
 /** Nova's instance action event names, per job kind. */
@@ -189,6 +189,8 @@ export async function terminated(db: Db, uuid: string, host: string | null, requ
       .set({ vmState: 'deleted', taskState: null, powerState: PowerState.NOSTATE, terminatedAt: now, deletedAt: now, updatedAt: now, deleted: true })
       .where(eq(instances.uuid, uuid)),
     db.delete(serverGroupMembers).where(eq(serverGroupMembers.instanceUuid, uuid)),
+    // Its migrations go with it, as Nova's instance_destroy soft-deletes them.
+    db.update(migrations).set({ deleted: true, deletedAt: now }).where(and(eq(migrations.instanceUuid, uuid), eq(migrations.deleted, false))),
     ...finishEvent(db, requestId, EVENT_OF.destroy, 'Success', host ?? ''),
   ]);
 }

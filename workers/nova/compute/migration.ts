@@ -19,7 +19,11 @@ export interface Migration {
   instanceUuid: string;
   /** Nova's migration_type. */
   type: 'resize' | 'migration' | 'live-migration';
-  /** Nova's migration status: pre-migrating, migrating, post-migrating, finished, confirming, reverting; running for a live one. */
+  /**
+   * Nova's migration status, as the migrations table shows it: pre-migrating, migrating,
+   * post-migrating, finished, confirming, reverting for a resize or cold migration;
+   * accepted, preparing, running for a live one.
+   */
   status: string;
   source: MoveEnd;
   dest: MoveEnd;
@@ -31,6 +35,8 @@ export interface Migration {
   instance: SpawnInstance;
   /** The instance action under way: the move's, then its confirm's or revert's. */
   requestId: string;
+  /** A live migration asked to stop while preparing: the live_migration_cancel action. */
+  cancelRequestId?: string;
 }
 
 /**
@@ -42,8 +48,13 @@ export type MoveStep =
   | { step: 'prep_resize' | 'resize_instance' | 'finish_resize' | 'confirm_resize_at_source' | 'finish_revert_resize'; migration: Migration }
   | { step: 'pre_live_migration' | 'live_migration' | 'post_live_migration_at_destination' | 'rollback_live_migration_at_destination'; migration: Migration }
   | { step: 'confirm_resize' | 'revert_resize'; instanceUuid: string; requestId: string }
+  /** From the API, on the destination: stop a live migration still preparing; false when it is past that. */
+  | { step: 'live_migration_abort'; instanceUuid: string; migrationId: string; requestId: string }
   /** Forget the move, and remove the copy this host holds when `cleanup` (the server was deleted mid-move). */
   | { step: 'drop'; instanceUuid: string; migrationId: string; cleanup: boolean };
+
+/** Nova's statuses of a live migration still under way (migration_get_in_progress_by_instance). */
+export const LIVE_MIGRATION_IN_PROGRESS = ['queued', 'preparing', 'running', 'post-migrating'];
 
 /** A move in Nova's words for its faults and events. */
 export function moveName(m: Pick<Migration, 'type'>): string {

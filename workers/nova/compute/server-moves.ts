@@ -5,7 +5,7 @@
 // the migration and claims on the destination. The destination's Conductor takes it from
 // there (durable-objects/conductor/moves.ts). No host found is not an error of the
 // request: the server stays as it was and the action's event says why.
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { badRequest, conflict, ApiError } from '../../../lib/errors';
 import { validate } from '../../../lib/validation';
 import type { RequestSpec } from '../../../durable-objects/scheduler/types';
@@ -13,13 +13,13 @@ import { flavors, instances, serverGroupMembers, serverGroups, services, type Fl
 import { conductor, database, isoNow, scheduler, type InstanceRow } from '../db';
 import { visibleFlavors } from '../flavors';
 import { authorize } from '../policies';
-import { limitsFor, overQuota, usageFor } from '../quota';
+import { limitsFor, overQuota, usageFor, withinQuota } from '../quota';
 import { migrateLiveV2_1, migrateLiveV2_25, migrateLiveV2_30, migrateV2_56, resizeV2_1 } from '../schemas/server-actions';
 import { checkLock, checkState, recordAction, requestId, type C } from './api';
 import { findImage, imageProperties, type GlanceImage } from './glance';
 import { finishEvent, instantEvent } from './instance-updates';
 import type { Migration } from './migration';
-import { notScheduled } from './move-updates';
+import { migrationCreated, notScheduled, usageOfFlavor } from './move-updates';
 import { spawnInstanceOf } from './spawn-instance';
 
 const NO_VALID_HOST = 'No valid host was found.';
@@ -40,18 +40,6 @@ async function checkHostUp(c: C, s: InstanceRow): Promise<string> {
 async function hostExists(c: C, host: string): Promise<boolean> {
   const [row] = await database(c.env.DB).select({ host: services.host }).from(services).where(and(eq(services.host, host), eq(services.binary, 'nova-compute')));
   return row !== undefined;
-}
-
-/** Nova's _check_quota_for_upsize: only what grows counts (cores and ram). */
-async function checkQuotaForUpsize(c: C, s: InstanceRow, current: FlavorSnapshot, next: FlavorSnapshot): Promise<void> {
-  const deltas = { cores: Math.max(0, next.vcpus - current.vcpus), ram: Math.max(0, next.ram - current.ram) };
-  if (deltas.cores === 0 && deltas.ram === 0) return;
-  const db = database(c.env.DB);
-  const [limits, usage] = await Promise.all([limitsFor(db, s.projectId), usageFor(db, s.projectId, s.userId)]);
-  const [over] = overQuota(limits, usage, deltas);
-  if (!over) return;
-  const r = over as keyof typeof deltas;
-  throw new ApiError(403, `Quota exceeded for ${r}: Requested ${deltas[r]}, but already used ${usage[r]} of ${limits[r]} ${r}`);
 }
 
 /** The server's RequestSpec for a move, as Nova keeps it: flavor, image, zone asked for at boot, group. */
@@ -86,14 +74,32 @@ async function moveSpec(c: C, s: InstanceRow, flavor: FlavorSnapshot, image: Gla
   };
 }
 
-/** Takes the task_state for a move, only if no other task holds it. */
-async function takeTask(c: C, s: InstanceRow, action: string, taskState: string, set: Partial<InstanceRow> = {}): Promise<void> {
-  const [taken] = await database(c.env.DB)
+/**
+ * Takes the task_state for a move, only if no other task holds it. With `grow` (a resize
+ * or its revert), the same statement takes the quota the flavor needs beyond what the
+ * server uses (Nova's _check_quota_for_upsize: cores and ram), so concurrent resizes of a
+ * project cannot go over it together: the server's vcpus and memory_mb, which the quota
+ * counts, become the larger of the two until the move ends (move-updates.ts).
+ */
+async function takeTask(c: C, s: InstanceRow, action: string, taskState: string, set: Partial<InstanceRow> = {}, grow?: FlavorSnapshot): Promise<void> {
+  const db = database(c.env.DB);
+  const deltas = { cores: Math.max(0, (grow?.vcpus ?? 0) - s.vcpus), ram: Math.max(0, (grow?.ram ?? 0) - s.memoryMb) };
+  const limits = deltas.cores > 0 || deltas.ram > 0 ? await limitsFor(db, s.projectId) : null;
+  const usage = grow ? { vcpus: sql<number>`max(${instances.vcpus}, ${grow.vcpus})`, memoryMb: sql<number>`max(${instances.memoryMb}, ${grow.ram})` } : {};
+  const [taken] = await db
     .update(instances)
-    .set({ ...set, taskState, updatedAt: isoNow() })
-    .where(and(eq(instances.uuid, s.uuid), eq(instances.deleted, false), isNull(instances.taskState)))
+    .set({ ...set, ...usage, taskState, updatedAt: isoNow() })
+    .where(and(eq(instances.uuid, s.uuid), eq(instances.deleted, false), isNull(instances.taskState), limits ? withinQuota(limits, s.projectId, s.userId, deltas) : undefined))
     .returning({ uuid: instances.uuid });
-  if (!taken) throw conflict(`Cannot '${action}' instance ${s.uuid} while it is in task_state ${s.taskState}`);
+  if (taken) return;
+  if (limits) {
+    const now = await usageFor(db, s.projectId, s.userId);
+    const [over] = overQuota(limits, now, deltas);
+    if (over === 'cores' || over === 'ram') {
+      throw new ApiError(403, `Quota exceeded for ${over}: Requested ${deltas[over]}, but already used ${now[over]} of ${limits[over]} ${over}`);
+    }
+  }
+  throw conflict(`Cannot '${action}' instance ${s.uuid} while it is in task_state ${s.taskState}`);
 }
 
 function migrationOf(s: InstanceRow, type: Migration['type'], dest: { host: string; node?: string; zone?: string }, newFlavor: FlavorSnapshot, image: GlanceImage | null, reqId: string): Migration {
@@ -101,7 +107,8 @@ function migrationOf(s: InstanceRow, type: Migration['type'], dest: { host: stri
     id: crypto.randomUUID(),
     instanceUuid: s.uuid,
     type,
-    status: type === 'live-migration' ? 'preparing' : 'pre-migrating',
+    // Nova's conductor creates a live migration's record as accepted, a cold one's as pre-migrating.
+    status: type === 'live-migration' ? 'accepted' : 'pre-migrating',
     source: { host: s.host!, node: s.node ?? s.host!, zone: s.availabilityZone },
     dest: { host: dest.host, node: dest.node ?? dest.host, zone: dest.zone ?? null },
     oldFlavor: s.flavor,
@@ -112,18 +119,21 @@ function migrationOf(s: InstanceRow, type: Migration['type'], dest: { host: stri
   };
 }
 
+/** Who asked for a move, as the migrations row records it. */
+const requester = (c: C) => ({ projectId: c.var.auth.projectId ?? null, userId: c.var.auth.userId });
+
 /** Resize and cold migration: the same move, with a new flavor or the same one (Nova's API.resize). */
 async function coldMove(c: C, s: InstanceRow, action: 'resize' | 'migrate', newFlavor: FlavorSnapshot, requestedHost: string | null, image: GlanceImage | null): Promise<void> {
   const db = database(c.env.DB);
   const reqId = requestId(c);
-  await takeTask(c, s, action, 'resize_prep', { newFlavor });
+  await takeTask(c, s, action, 'resize_prep', { newFlavor }, action === 'resize' ? newFlavor : undefined);
   const event = 'conductor_migrate_server';
-  await db.batch(recordAction(db, c, reqId, s.uuid, action, event, null));
   const m = migrationOf(s, action === 'resize' ? 'resize' : 'migration', { host: '' }, newFlavor, image, reqId);
+  await db.batch([...recordAction(db, c, reqId, s.uuid, action, event, null), migrationCreated(db, m, requester(c), null)]);
   const spec = await moveSpec(c, s, newFlavor, image, null);
   const selection = await scheduler(c.env).selectMoveDestination(spec, m.id, requestedHost);
   if (!selection) {
-    await notScheduled(db, s.uuid, reqId, event, `${NO_VALID_HOST} No valid host found for ${action === 'resize' ? 'resize' : 'cold migrate'}`);
+    await notScheduled(db, s.uuid, m.id, reqId, event, `${NO_VALID_HOST} No valid host found for ${action === 'resize' ? 'resize' : 'cold migrate'}`);
     return;
   }
   const [first, ...rest] = finishEvent(db, reqId, event, 'Success', '');
@@ -151,7 +161,6 @@ export async function resize(c: C, s: InstanceRow, arg: unknown): Promise<void> 
   if (flavor.id === s.flavorId) throw badRequest('When resizing, instances must change flavor!');
   if (disabled) throw badRequest(`Flavor ${flavor.id} could not be found.`);
   if (flavor.disk === 0 && s.flavor.disk !== 0) throw badRequest('Server disk was unable to be resized because: Resize to zero disk flavor is not allowed.');
-  await checkQuotaForUpsize(c, s, s.flavor, flavor);
   const image = await findImage(c, s.imageRef);
   if (image && (image.min_ram ?? 0) > flavor.ram) throw badRequest("Flavor's memory is too small for requested image.");
   if (image && flavor.disk > 0 && (image.min_disk ?? 0) > flavor.disk) {
@@ -190,25 +199,26 @@ export async function migrateLive(c: C, s: InstanceRow, arg: unknown): Promise<v
 
   const db = database(c.env.DB);
   const reqId = requestId(c);
+  const image = await findImage(c, s.imageRef);
   await takeTask(c, s, 'os-migrateLive', 'migrating');
   // From 2.34 the conductor's checks run after the answer (async); before, their failure is the answer.
   const async = v.atLeast('2.34');
   const event = async ? 'conductor_live_migrate_instance' : 'conductor_migrate_server';
-  await db.batch(recordAction(db, c, reqId, s.uuid, 'live-migration', event, null));
+  const m = migrationOf(s, 'live-migration', { host: '' }, s.flavor, image, reqId);
+  await db.batch([...recordAction(db, c, reqId, s.uuid, 'live-migration', event, null), migrationCreated(db, m, requester(c), host)]);
   const fail = async (message: string): Promise<void> => {
-    await notScheduled(db, s.uuid, reqId, event, message);
+    await notScheduled(db, s.uuid, m.id, reqId, event, message);
     if (!async) throw badRequest(message);
   };
   if (!s.host || !(await conductor(c.env, s.host).isUp())) return fail(`Compute service of ${s.host ?? '(none)'} is unavailable at this time.`);
   if (host === s.host) return fail(`Unable to migrate instance (${s.uuid}) to current host (${s.host}).`);
   if (host !== null && !(await conductor(c.env, host).isUp())) return fail(`Compute service of ${host} is unavailable at this time.`);
-  const image = await findImage(c, s.imageRef);
-  const m = migrationOf(s, 'live-migration', { host: '' }, s.flavor, image, reqId);
   const spec = await moveSpec(c, s, s.flavor, image, force ? host : null);
   const selection = await scheduler(c.env).selectMoveDestination(spec, m.id, force ? null : host);
   if (!selection) return fail(`${NO_VALID_HOST} There are not enough hosts available.`);
   const [first, ...rest] = finishEvent(db, reqId, event, 'Success', '');
-  const migration: Migration = { ...m, dest: { host: selection.host, node: selection.node ?? selection.host, zone: selection.zone ?? null } };
+  // The source takes it from the queue and prepares (Nova's queued, then preparing).
+  const migration: Migration = { ...m, status: 'preparing', dest: { host: selection.host, node: selection.node ?? selection.host, zone: selection.zone ?? null } };
   await db.batch([
     instantEvent(db, reqId, 'compute_check_can_live_migrate_destination', selection.host, 'Success'),
     instantEvent(db, reqId, 'compute_check_can_live_migrate_source', s.host, 'Success'),
@@ -244,15 +254,14 @@ export async function revertResize(c: C, s: InstanceRow): Promise<void> {
   checkState(s, 'revertResize', ['resized']);
   checkLaunched(s, 'revertResize');
   const m = await finishedMove(c, s);
-  // Going back to a bigger flavor may go over quota.
-  await checkQuotaForUpsize(c, s, s.flavor, m.oldFlavor);
   const db = database(c.env.DB);
   const reqId = requestId(c);
-  await takeTask(c, s, 'revertResize', 'resize_reverting');
+  // Going back to a bigger flavor takes quota, as the resize did.
+  await takeTask(c, s, 'revertResize', 'resize_reverting', {}, m.oldFlavor);
   await db.batch(recordAction(db, c, reqId, s.uuid, 'revertResize'));
   const started = await conductor(c.env, m.dest.host).runMoveStep(m.dest.host, { step: 'revert_resize', instanceUuid: s.uuid, requestId: reqId });
   if (!started) {
-    await db.update(instances).set({ taskState: null, updatedAt: isoNow() }).where(and(eq(instances.uuid, s.uuid), eq(instances.taskState, 'resize_reverting')));
+    await db.update(instances).set({ taskState: null, ...usageOfFlavor, updatedAt: isoNow() }).where(and(eq(instances.uuid, s.uuid), eq(instances.taskState, 'resize_reverting')));
     throw badRequest('Instance has not been resized.');
   }
 }
