@@ -1,8 +1,8 @@
 // The `swift` CLI (python3-swiftclient) as a test driver, and the storage URL and tokens
 // the HTTP tests use. The CLI reads OS_* variables like the openstack CLI's clouds.
 import { execFile } from 'node:child_process';
-import { inject } from 'vitest';
-import { passwordToken, type CliResult } from './cli';
+import { expect, inject } from 'vitest';
+import { fetchRetrying, passwordToken, type CliResult } from './cli';
 
 export type SwiftUser = 'admin' | 'demo';
 
@@ -58,4 +58,19 @@ export async function storageAccess(user: SwiftUser = 'admin'): Promise<{ token:
 /** A container name no other test uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A new container of the admin account, a caller for paths under it, and helpers for static large objects. */
+export async function sloContainer(prefix: string) {
+  const { token, storageUrl } = await storageAccess();
+  const c = uniqueName(prefix);
+  const call = (method: string, path: string, headers: Record<string, string> = {}, body?: string | Uint8Array) =>
+    fetchRetrying(`${storageUrl}/${c}${path}`, { method, headers: { 'X-Auth-Token': token, ...headers }, body });
+  expect((await call('PUT', '')).status).toBe(201);
+  const putSegment = async (name: string, data: Uint8Array) => expect((await call('PUT', `/${name}`, {}, data)).status).toBe(201);
+  // Binary content: the local runtime, like Cloudflare's edge, gzips text/* for clients that accept it.
+  const putManifest = (name: string, manifest: unknown, headers: Record<string, string> = {}, query = '') =>
+    call('PUT', `/${name}?multipart-manifest=put${query}`, { 'Content-Type': 'application/octet-stream', ...headers }, JSON.stringify(manifest));
+  const bytes = async (res: Response) => new Uint8Array(await res.arrayBuffer());
+  return { c, call, putSegment, putManifest, bytes };
 }

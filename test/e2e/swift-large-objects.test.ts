@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchRetrying } from '../cli';
-import { storageAccess, swiftOk, uniqueName } from '../swift-cli';
+import { sloContainer, storageAccess, swiftOk, uniqueName } from '../swift-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'flarestack-swift-lo-'));
 const big = join(dir, 'big.bin');
@@ -114,21 +114,6 @@ describe('SLO manifests over HTTP', () => {
 // --- static large objects over HTTP: ranges, "range" segments, nesting, bad manifests ---
 
 const md5 = (data: string | Uint8Array) => createHash('md5').update(data).digest('hex');
-
-/** A container of the admin account and a caller for paths under it. */
-async function sloContainer(prefix: string) {
-  const { token, storageUrl } = await storageAccess();
-  const c = uniqueName(prefix);
-  const call = (method: string, path: string, headers: Record<string, string> = {}, body?: string | Uint8Array) =>
-    fetchRetrying(`${storageUrl}/${c}${path}`, { method, headers: { 'X-Auth-Token': token, ...headers }, body });
-  expect((await call('PUT', '')).status).toBe(201);
-  const putSegment = async (name: string, data: Uint8Array) => expect((await call('PUT', `/${name}`, {}, data)).status).toBe(201);
-  // Binary content: the local runtime, like Cloudflare's edge, gzips text/* for clients that accept it.
-  const putManifest = (name: string, manifest: unknown, headers: Record<string, string> = {}) =>
-    call('PUT', `/${name}?multipart-manifest=put`, { 'Content-Type': 'application/octet-stream', ...headers }, JSON.stringify(manifest));
-  const bytes = async (res: Response) => new Uint8Array(await res.arrayBuffer());
-  return { c, call, putSegment, putManifest, bytes };
-}
 
 const concat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
 

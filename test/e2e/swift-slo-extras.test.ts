@@ -3,28 +3,12 @@
 // container listings (the SLO's size and slo_etag, the manifest's own MD5 and bytes used).
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fetchRetrying } from '../cli';
-import { storageAccess, swiftOk, uniqueName } from '../swift-cli';
+import { sloContainer, swiftOk } from '../swift-cli';
 
 const md5 = (data: string | Uint8Array) => createHash('md5').update(data).digest('hex');
 const concat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 const random = (n: number) => new Uint8Array(randomBytes(n));
-
-/** A new container of the admin account and a caller for paths under it. */
-async function sloContainer(prefix: string) {
-  const { token, storageUrl } = await storageAccess();
-  const c = uniqueName(prefix);
-  const call = (method: string, path: string, headers: Record<string, string> = {}, body?: string | Uint8Array) =>
-    fetchRetrying(`${storageUrl}/${c}${path}`, { method, headers: { 'X-Auth-Token': token, ...headers }, body });
-  expect((await call('PUT', '')).status).toBe(201);
-  const putSegment = async (name: string, data: Uint8Array) => expect((await call('PUT', `/${name}`, {}, data)).status).toBe(201);
-  // Binary content: the local runtime, like Cloudflare's edge, gzips text/* for clients that accept it.
-  const putManifest = (name: string, manifest: unknown, headers: Record<string, string> = {}, query = '') =>
-    call('PUT', `/${name}?multipart-manifest=put${query}`, { 'Content-Type': 'application/octet-stream', ...headers }, JSON.stringify(manifest));
-  const bytes = async (res: Response) => new Uint8Array(await res.arrayBuffer());
-  return { c, call, putSegment, putManifest, bytes };
-}
 
 describe('SLO ?part-number', () => {
   it('answers 206 with one segment (data and nested SLOs count as one), 416 past the last, 400 when invalid', async () => {
