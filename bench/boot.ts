@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalCloud } from '../test/local-cloud';
-import { call, fmt, table, verdict } from './lib';
+import { call, cpuMs, fmt, processTree, table, verdict } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -100,6 +100,12 @@ try {
   const services = (await call(`${compute}/os-services`, 'GET', headers)).body as { services: { state: string }[] };
   const up = services.services.filter((s) => s.state === 'up').length;
   console.log(`${up} compute services up.`);
+  // Where the time goes: CPU of workerd (every Worker and Durable Object) and of the
+  // launcher (the fake hosts' connectors and the public relay) per boot and per delete.
+  const tree = processTree(cloud.pid);
+  const workerd = tree.find((p) => p.name.startsWith('workerd'))?.pid ?? 0;
+  const launcher = tree.find((p) => p.name === 'node')?.pid ?? 0;
+  const cpu = () => ({ workerd: cpuMs(workerd), launcher: cpuMs(launcher) });
 
   /**
    * Boots `n` servers with `concurrency` clients, then deletes them; times per server. The
@@ -111,6 +117,8 @@ try {
     const booted: { id: string; requestId: string; t0: number }[] = [];
     const deleted: { id: string; requestId: string; t0: number }[] = [];
     let bootErrors = 0;
+    const polls = { boot: 0, delete: 0 };
+    const cpu0 = cpu();
     const bootWall = await pool(n, concurrency, async (i) => {
       const t0 = Date.now();
       const r = await send(`${compute}/servers`, 'POST', { server: { name: `bench-${i}`, flavorRef: '1', imageRef, networks: 'none' } });
@@ -121,6 +129,7 @@ try {
       const id = (r.body as { server: { id: string } }).server.id;
       ids.push(id);
       for (;;) {
+        polls.boot++;
         const s = await call(`${compute}/servers/${id}`, 'GET', headers);
         const status = (s.body as { server?: { status: string } }).server?.status;
         if (status === 'ACTIVE') break;
@@ -132,6 +141,7 @@ try {
       }
       booted.push({ id, requestId: r.requestId, t0 });
     });
+    const cpu1 = cpu();
     let deleteErrors = 0;
     const deleteWall = await pool(ids.length, concurrency, async (i) => {
       const id = ids[i]!;
@@ -141,9 +151,15 @@ try {
         deleteErrors++;
         return;
       }
-      while ((await call(`${compute}/servers/${id}`, 'GET', headers)).status !== 404) await sleep(POLL_MS);
+      while ((polls.delete++, (await call(`${compute}/servers/${id}`, 'GET', headers)).status !== 404)) await sleep(POLL_MS);
       deleted.push({ id, requestId: r.requestId, t0 });
     });
+    const cpu2 = cpu();
+    const per = (a: number, b: number, count: number) => (b - a) / Math.max(1, count);
+    const cost = {
+      boot: { workerd: per(cpu0.workerd, cpu1.workerd, booted.length), launcher: per(cpu0.launcher, cpu1.launcher, booted.length), polls: polls.boot / Math.max(1, booted.length) },
+      delete: { workerd: per(cpu1.workerd, cpu2.workerd, deleted.length), launcher: per(cpu1.launcher, cpu2.launcher, deleted.length), polls: polls.delete / Math.max(1, deleted.length) },
+    };
     const times = async (runs: typeof booted) => {
       const out: number[] = [];
       await pool(runs.length, 8, async (i) => {
@@ -154,7 +170,7 @@ try {
     };
     const toActive = await times(booted);
     const toGone = await times(deleted);
-    return { toActive, toGone, bootWall, deleteWall, bootErrors, deleteErrors };
+    return { toActive, toGone, bootWall, deleteWall, bootErrors, deleteErrors, cost };
   }
 
   // One client alone first: the time a boot takes when nothing waits in line.
@@ -185,6 +201,19 @@ try {
       ],
     ),
   );
+  console.log();
+  console.log(
+    table(
+      `CPU per server at concurrency ${CONCURRENCY}, polls included (workerd runs every Worker and Durable Object on one thread)`,
+      ['', 'workerd ms', 'launcher ms (fake hosts, relay)', 'GET polls'],
+      [
+        ['boot (POST, build, polls until ACTIVE)', fmt(r.cost.boot.workerd, 2), fmt(r.cost.boot.launcher, 2), fmt(r.cost.boot.polls, 1)],
+        ['delete (DELETE, destroy, polls until 404)', fmt(r.cost.delete.workerd, 2), fmt(r.cost.delete.launcher, 2), fmt(r.cost.delete.polls, 1)],
+      ],
+    ),
+  );
+  const cycleMs = r.cost.boot.workerd + r.cost.delete.workerd;
+  console.log(`\nOne boot+delete costs workerd ${fmt(cycleMs, 1)} ms of CPU: on its one thread at most ${fmt(1000 / cycleMs)} boot+delete/s.`);
   console.log(`\nBy Little's law ${CONCURRENCY} clients waiting p50 < 50 ms each would need over ${fmt(CONCURRENCY / 0.05)} boots/s.`);
   console.log(`Anchor: OpenStack's fake-driver run at 1,000 nodes took 6.2 s median per boot and 5.4 boot+delete/s.`);
 } finally {

@@ -57,6 +57,16 @@ function childrenOf(pid: number): number[] {
     .map(Number);
 }
 
+/** CPU time a process has used so far (user + system), in ms; 0 once it is gone. */
+export function cpuMs(pid: number): number {
+  const stat = safe(() => readFileSync(`/proc/${pid}/stat`, 'utf8'), '');
+  if (!stat) return 0;
+  // utime and stime: fields 14 and 15, the 12th and 13th after the command name's ')'.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
+
 export function safe<T>(f: () => T, fallback: T): T {
   try {
     return f();
