@@ -330,6 +330,19 @@ export class SwiftAccount extends DurableObject<Env> {
     if (current === null || current > deleteAt * 1000) await this.ctx.storage.setAlarm(deleteAt * 1000);
   }
 
+  /**
+   * Swift's asynchronous SLO delete: these objects expire now, as the segments the
+   * object-expirer is handed do. Reads stop seeing them at once; the alarm reaps them.
+   */
+  async expireNow(container: string, names: string[]): Promise<number> {
+    const now = Math.floor(nowSeconds());
+    const marked = this.ctx.storage.transactionSync(() =>
+      names.reduce((n, name) => n + this.sql.exec('UPDATE objects SET delete_at = ? WHERE container = ? AND name = ?', now, container, name).rowsWritten, 0),
+    );
+    if (marked > 0) await this.scheduleExpiry(now);
+    return marked;
+  }
+
   /** Removes expired objects (of one container, or all) from the listing and from R2. */
   async expireObjects(container?: string): Promise<number> {
     const now = Math.floor(nowSeconds());
@@ -341,10 +354,12 @@ export class SwiftAccount extends DurableObject<Env> {
     });
     // Objects held here went with their rows; R2 data goes now.
     for (const { record: o } of due.filter((d): d is { record: ObjectRecord; inline: boolean } => d !== null && !d.inline)) {
-      // A newer write under the same key may have replaced the expiring data meanwhile.
+      // A newer write under the same key may have replaced the expiring data meanwhile:
+      // only data that expired itself, or is the version the row described, goes.
       const head = await this.env.OBJECTS.head(o.key);
       const at = head?.customMetadata?.['x-delete-at'];
-      if (head && at !== undefined && Number(at) <= now) await this.env.OBJECTS.delete(o.key);
+      const same = head?.customMetadata?.['x-timestamp'] === o.timestamp;
+      if (head && ((at !== undefined && Number(at) <= now) || same)) await this.env.OBJECTS.delete(o.key);
     }
     return due.length;
   }

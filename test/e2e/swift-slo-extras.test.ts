@@ -3,7 +3,8 @@
 // container listings (the SLO's size and slo_etag, the manifest's own MD5 and bytes used).
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sloContainer, swiftOk } from '../swift-cli';
+import { fetchRetrying } from '../cli';
+import { sloContainer, storageAccess, swiftOk } from '../swift-cli';
 
 const md5 = (data: string | Uint8Array) => createHash('md5').update(data).digest('hex');
 const concat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
@@ -277,5 +278,56 @@ describe('SLO manifests in container listings', () => {
     // Deleting the manifest gives its own bytes back.
     expect((await call('DELETE', '/m-copy')).status).toBe(204);
     expect(await used()).toEqual(['3', String(3345 + stored.length)]);
+  });
+});
+
+describe('SLO ?multipart-manifest=delete&async=yes', () => {
+  it('deletes the manifest at once and hands its segments to expiry; /info says it can', async () => {
+    const { storageUrl } = await storageAccess();
+    const info = (await (await fetchRetrying(`${storageUrl.split('/v1/')[0]}/info`, {})).json()) as { slo: { allow_async_delete: boolean } };
+    expect(info.slo.allow_async_delete).toBe(true);
+
+    const { c, call, putSegment, putManifest } = await sloContainer('slo-async');
+    // One segment above 64 KiB, so it lives in R2; the others in the account's object.
+    const segs = [random(1000), random(70 * 1024), random(10)];
+    for (const [i, s] of segs.entries()) await putSegment(`seg/${i}`, s);
+    expect((await putManifest('m', [...segs.keys()].map((i) => ({ path: `/${c}/seg/${i}` })))).status).toBe(201);
+    expect((await call('DELETE', '/m?multipart-manifest=delete&async=yes')).status).toBe(204);
+    expect((await call('GET', '/m')).status).toBe(404);
+    for (const i of segs.keys()) expect((await call('GET', `/seg/${i}`)).status).toBe(404);
+    // The reaping runs after the answer: the listing and the counts follow within moments.
+    const deadline = Date.now() + 15_000;
+    let listed = ['?'];
+    while (Date.now() < deadline && listed.length > 0) {
+      listed = ((await (await call('GET', '?format=json')).json()) as { name: string }[]).map((o) => o.name);
+      if (listed.length > 0) await new Promise((ok) => setTimeout(ok, 250));
+    }
+    expect(listed).toEqual([]);
+    const head = await call('HEAD', '');
+    expect([head.headers.get('X-Container-Object-Count'), head.headers.get('X-Container-Bytes-Used')]).toEqual(['0', '0']);
+  });
+
+  it('refuses segments in two containers, nested SLOs, and objects that are not SLOs, and changes nothing', async () => {
+    const one = await sloContainer('slo-async-a');
+    const two = await sloContainer('slo-async-b');
+    await one.putSegment('s', random(10));
+    await two.putSegment('s', random(10));
+    expect((await one.putManifest('split', [{ path: `/${one.c}/s` }, { path: `/${two.c}/s` }])).status).toBe(201);
+    const split = await one.call('DELETE', '/split?multipart-manifest=delete&async=yes');
+    expect(split.status).toBe(400);
+    expect(await split.text()).toContain(`All segments must be in one container. Found segments in `);
+
+    expect((await one.putManifest('nested', [{ path: `/${one.c}/split` }])).status).toBe(201);
+    const nested = await one.call('DELETE', '/nested?multipart-manifest=delete&async=yes');
+    expect(nested.status).toBe(400);
+    expect(await nested.text()).toContain('No segments may be large objects.');
+
+    const plain = await one.call('DELETE', '/s?multipart-manifest=delete&async=yes');
+    expect(plain.status).toBe(400);
+    expect(await plain.text()).toContain('Not an SLO manifest');
+    expect((await one.call('DELETE', '/missing?multipart-manifest=delete&async=yes')).status).toBe(404);
+
+    for (const path of ['/split', '/nested', '/s']) expect((await one.call('HEAD', path)).status).toBe(200);
+    expect((await two.call('HEAD', '/s')).status).toBe(200);
   });
 });

@@ -28,7 +28,7 @@ export interface DataSegment {
 
 export type ManifestSegment = StoredSegment | DataSegment;
 
-const isData = (s: ManifestSegment): s is DataSegment => 'data' in s;
+export const isData = (s: ManifestSegment): s is DataSegment => 'data' in s;
 
 /** The container and object of a segment path "/container/object" (names as they are, not URL-encoded). */
 export function splitSegmentPath(path: string): { container: string; object: string } {

@@ -33,7 +33,7 @@ export const capabilities: Record<string, Record<string, unknown>> = {
     max_manifest_size: SLO_LIMITS.maxManifestSize,
     min_segment_size: 1,
     yield_frequency: 10,
-    allow_async_delete: false,
+    allow_async_delete: true,
   },
   dlo: { max_segments: SLO_LIMITS.maxDloSegments },
 };

@@ -6,7 +6,7 @@ import { authorizeSwift } from '../access';
 import type { SwiftEnv } from '../env';
 import { deleteAtOf, objectMetadata, swiftTimestamp, httpDate } from '../headers';
 import { parseDloManifest, SLO_LIMITS } from '../large-objects';
-import { segmentsToDelete } from '../slo';
+import { isData, readManifest, segmentsToDelete, splitSegmentPath, type StoredSegment } from '../slo';
 import { checkSloSegments, parseSloManifest, problemsResponse, type HeadSegment } from '../slo-manifest';
 import { bodilessOutcome, heartbeatResponse } from '../heartbeat';
 import { bestMatch, deleteResponse, statusLine } from './bulk';
@@ -268,8 +268,35 @@ async function post(c: C, path: Target): Promise<Response> {
   });
 }
 
+/**
+ * DELETE ?multipart-manifest=delete&async=yes (slo.py handle_async_delete): the segments,
+ * all in one container and none a large object, are handed to expiry, then the manifest
+ * goes as a plain object does.
+ */
+async function removeAsync(c: C, path: Target): Promise<Response> {
+  const head = await headObject(c.env, path.account, path.container, path.object);
+  if (!head) throw notFound('SLO manifest not found');
+  if (!head.custom['x-static-large-object']) throw badRequest('Not an SLO manifest');
+  const segments = (await readManifest(c.env, path.account, path.container, path.object)).filter((s): s is StoredSegment => !isData(s));
+  if (segments.length > 0) {
+    const names = segments.map((s) => splitSegmentPath(s.name));
+    const containers = [...new Set(names.map((n) => n.container))];
+    if (containers.length > 1) {
+      throw badRequest(`All segments must be in one container. Found segments in ${containers.map((n) => `"${encodeURIComponent(n)}"`).join(', ')}`);
+    }
+    if (segments.some((s) => s.sub_slo)) throw badRequest('No segments may be large objects.');
+    await authorizeSwift(c, 'object:write', { account: path.account, container: containers[0]!, object: names[0]!.object });
+    await accountStub(c.env, path.account).expireNow(containers[0]!, names.map((n) => n.object));
+  }
+  if (!(await deleteObject(c.env, path.account, path.container, path.object))) throw notFound(NOT_FOUND);
+  return new Response(null, { status: 204 });
+}
+
 async function remove(c: C, path: Target): Promise<Response> {
   await authorizeSwift(c, 'object:write', path);
+  if (c.req.query('multipart-manifest') === 'delete' && TRUE.has((c.req.queries('async')?.at(-1) ?? '').toLowerCase())) {
+    return removeAsync(c, path);
+  }
   if (c.req.query('multipart-manifest') === 'delete') {
     // Segments (and nested manifests' segments) first, the manifest last, each as the caller.
     return deleteResponse(c, path.account, () => segmentsToDelete(c.env, path.account, path.container, path.object, async (container) => {
