@@ -281,6 +281,29 @@ describe('SLO manifests in container listings', () => {
   });
 });
 
+describe('SLO ?part-number on a copy', () => {
+  it('copies that part alone (COPY and PUT with X-Copy-From), 416 past the last, 400 when invalid', async () => {
+    const { c, call, putSegment, putManifest, bytes } = await sloContainer('slo-part-copy');
+    const [a, b] = [random(7), random(70 * 1024)];
+    await putSegment('a', a);
+    await putSegment('b', b);
+    expect((await putManifest('m', [{ path: `/${c}/a` }, { path: `/${c}/b` }])).status).toBe(201);
+
+    expect((await call('COPY', '/m?part-number=2', { Destination: `${c}/second` })).status).toBe(201);
+    expect(same(await bytes(await call('GET', '/second')), b)).toBe(true);
+    expect((await call('HEAD', '/second')).headers.get('X-Static-Large-Object')).toBeNull();
+    expect((await call('PUT', '/first?part-number=1', { 'X-Copy-From': `${c}/m` })).status).toBe(201);
+    expect(same(await bytes(await call('GET', '/first')), a)).toBe(true);
+    expect((await call('COPY', '/m', { Destination: `${c}/whole` })).status).toBe(201);
+    expect(same(await bytes(await call('GET', '/whole')), concat(a, b))).toBe(true);
+
+    const past = await call('COPY', '/m?part-number=3', { Destination: `${c}/none` });
+    expect(past.status).toBe(416);
+    expect((await call('COPY', '/m?part-number=x', { Destination: `${c}/none` })).status).toBe(400);
+    expect((await call('HEAD', '/none')).status).toBe(404);
+  });
+});
+
 describe('SLO ?multipart-manifest=delete&async=yes', () => {
   it('deletes the manifest at once and hands its segments to expiry; /info says it can', async () => {
     const { storageUrl } = await storageAccess();

@@ -99,18 +99,39 @@ function partNumberOf(c: Context<SwiftEnv>): number | Response | undefined {
   return Number(raw.replace(/_/g, ''));
 }
 
+/** Where part n of a static large object sits in the whole, and how many parts it has. */
+async function partOf(source: ObjectSource, n: number): Promise<{ offset: number; length: number; count: number }> {
+  const lengths = await source.parts!();
+  const offset = lengths.slice(0, n - 1).reduce((a, b) => a + b, 0);
+  return { offset, length: lengths[n - 1] ?? 0, count: lengths.length };
+}
+
+const unsatisfiable = (c: Context<SwiftEnv>, source: ObjectSource, headers: Record<string, string> = {}) =>
+  textResponse(c, 416, 'The requested part number is not satisfiable', { ...headers, 'Content-Range': `bytes */${source.size}` });
+
+/**
+ * The bytes of ?part-number=N of a static large object, as the source of a copy (Swift's
+ * copy middleware GETs the source with the request's query): a 400 or 416 response when
+ * the part cannot be had, undefined when no part was asked for or the object has no parts.
+ */
+export async function copiedPart(
+  c: Context<SwiftEnv>, source: ObjectSource, slo: boolean,
+): Promise<{ body: ReadableStream<Uint8Array>; length: number } | Response | undefined> {
+  const n = slo ? partNumberOf(c) : undefined;
+  if (n === undefined || n instanceof Response) return n;
+  const part = await partOf(source, n);
+  if (n > part.count) return unsatisfiable(c, source);
+  return { body: await streamOf(c, source, part.offset, part.length), length: part.length };
+}
+
 /**
  * One part of a static large object (slo.py _return_slo_response): 206 with that
  * segment's bytes and where they sit in the whole, or 416 past the last part.
  */
 async function partResponse(c: Context<SwiftEnv>, source: ObjectSource, headers: Record<string, string>, n: number): Promise<Response> {
-  const lengths = await source.parts!();
-  headers['X-Parts-Count'] = String(lengths.length);
-  if (n > lengths.length) {
-    return textResponse(c, 416, 'The requested part number is not satisfiable', { ...headers, 'Content-Range': `bytes */${source.size}` });
-  }
-  const offset = lengths.slice(0, n - 1).reduce((a, b) => a + b, 0);
-  const length = lengths[n - 1]!;
+  const { offset, length, count } = await partOf(source, n);
+  headers['X-Parts-Count'] = String(count);
+  if (n > count) return unsatisfiable(c, source, headers);
   const partHeaders = {
     ...headers, 'Content-Length': String(length), 'Content-Range': `bytes ${offset}-${offset + length - 1}/${source.size}`,
   };

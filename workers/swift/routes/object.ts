@@ -11,7 +11,7 @@ import { checkSloSegments, parseSloManifest, problemsResponse, type HeadSegment 
 import { bodilessOutcome, heartbeatResponse } from '../heartbeat';
 import { bestMatch, deleteResponse, statusLine } from './bulk';
 import { checkContainerName, checkObjectName, parseObjectRef, type SwiftPath } from '../names';
-import { OBJECT_HEADERS, objectHeaders, objectResponse, sourceOf, streamOf } from '../object-read';
+import { copiedPart, OBJECT_HEADERS, objectHeaders, objectResponse, sourceOf, streamOf } from '../object-read';
 import { accountStub, deleteObject, getObject, headObject, INLINE_MAX, writeObject, type ObjectTarget } from '../storage';
 import { guessContentType } from '../content-types';
 import { NOT_FOUND } from './container';
@@ -221,7 +221,16 @@ async function copy(c: C, from: { account: string; container: string; object: st
   const contentType = headers.get('content-type') || stored.contentType;
   const slo = manifestItself && stored.custom['x-static-large-object']
     ? { size: Number(stored.custom['slo-size']), etag: stored.custom['slo-etag']! } : undefined;
-  const written = await store(c, to, await streamOf(c, source), source.size, contentType, custom, { slo });
+  const part = await copiedPart(c, source, Boolean(stored.custom['x-static-large-object']) && !manifestItself);
+  if (part instanceof Response) return part;
+  const body = part ?? { body: await streamOf(c, source), length: source.size };
+  // A large object's content is read segment by segment while it is written. Going to R2
+  // it is written part by part (as a body of unknown length is), so no segment is read
+  // while a put is under way: in the local R2, a put whose body waits on a get from the
+  // same bucket never completes.
+  const composite = !manifestItself && (stored.custom['x-static-large-object'] !== undefined || stored.custom['x-object-manifest'] !== undefined);
+  const length = composite && body.length > INLINE_MAX ? null : body.length;
+  const written = await store(c, to, body.body, length, contentType, custom, { slo });
   const extra: Record<string, string> = {
     'X-Copied-From': `${encodeURIComponent(from.container)}/${encodeURIComponent(from.object).replace(/%2F/g, '/')}`,
     'X-Copied-From-Last-Modified': httpDate(stored.timestamp),
