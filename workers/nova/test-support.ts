@@ -19,14 +19,62 @@ export interface TestDb {
   dispose(): Promise<void>;
 }
 
+// The database is reached through a Worker of the test's own over HTTP, not through
+// Miniflare's binding proxy: under load that proxy's synchronous calls from Node can fail
+// an internal assertion, and a route test then sees a 500 that has nothing to do with it.
+const DB_WORKER = `export default {
+  async fetch(req, env) {
+    const { queries, batch } = await req.json();
+    const statements = queries.map((q) => env.DB.prepare(q.sql).bind(...q.params));
+    try {
+      if (batch) return Response.json({ ok: await env.DB.batch(statements) });
+      const [q] = queries;
+      const [stmt] = statements;
+      const out = q.mode === 'raw' ? await stmt.raw() : q.mode === 'first' ? await stmt.first(q.column) : q.mode === 'run' ? await stmt.run() : await stmt.all();
+      return Response.json({ ok: out });
+    } catch (err) {
+      return Response.json({ error: String(err && err.message || err) });
+    }
+  },
+};`;
+
+interface Query {
+  sql: string;
+  params: unknown[];
+  mode?: 'all' | 'raw' | 'first' | 'run';
+  column?: string;
+}
+
+/** The D1 API that drizzle and the routes use, each call a request to the database Worker. */
+function httpD1(send: (body: { queries: Query[]; batch: boolean }) => Promise<unknown>): D1Database {
+  const statement = (sql: string, params: unknown[] = []) => {
+    const q = (mode: Query['mode'], column?: string) => send({ queries: [{ sql, params, mode, column }], batch: false });
+    return {
+      sql, params,
+      bind: (...values: unknown[]) => statement(sql, values),
+      all: () => q('all'),
+      raw: () => q('raw'),
+      run: () => q('run'),
+      first: (column?: string) => q('first', column),
+    };
+  };
+  return {
+    prepare: (sql: string) => statement(sql),
+    batch: (statements: { sql: string; params: unknown[] }[]) => send({ queries: statements.map(({ sql, params }) => ({ sql, params })), batch: true }),
+    exec: (sql: string) => send({ queries: [{ sql, params: [], mode: 'run' }], batch: false }),
+  } as unknown as D1Database;
+}
+
 /** A fresh nova database in memory. */
 export async function novaTestDb(): Promise<TestDb> {
-  const mf = new Miniflare({
-    modules: true,
-    script: 'export default { fetch() { return new Response(null, { status: 404 }); } }',
-    d1Databases: { DB: 'nova-test' },
+  const mf = new Miniflare({ modules: true, script: DB_WORKER, d1Databases: { DB: 'nova-test' } });
+  const url = await mf.ready;
+  const d1 = httpD1(async (body) => {
+    const res = await fetch(url, { method: 'POST', body: JSON.stringify(body) });
+    const out = (await res.json()) as { ok?: unknown; error?: string };
+    if (out.error !== undefined) throw new Error(out.error);
+    return out.ok;
   });
-  const d1 = (await mf.getD1Database('DB')) as unknown as D1Database;
   for (const file of readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()) {
     for (const stmt of readFileSync(join(MIGRATIONS, file), 'utf8').split('--> statement-breakpoint')) {
       if (stmt.trim()) await d1.prepare(stmt).run();
