@@ -57,6 +57,14 @@ async function stored(id: string): Promise<string[]> {
   return ((await res.json()) as { name: string }[]).map((o) => o.name);
 }
 
+/** The stored image reads back byte for byte, and deleting it leaves nothing in the store. */
+async function readsWholeThenDeletes(id: string, data: Uint8Array) {
+  const whole = await getImageData(env, id, undefined);
+  expect(Buffer.from(await whole.arrayBuffer()).equals(Buffer.from(data))).toBe(true);
+  await deleteImageData(env, id);
+  expect(await stored(id)).toEqual([]);
+}
+
 describe('segmented image data', () => {
   it('stores an image above the threshold as segments and a manifest, reads it whole and in ranges, deletes it all', async () => {
     const id = randomUUID();
@@ -82,10 +90,7 @@ describe('segmented image data', () => {
     const data = new Uint8Array(randomBytes(2 * MiB));
     await putImageData(env, id, streamOf(data, 100_000), null);
     expect(await stored(id)).toEqual([id, `${id}-00001`, `${id}-00002`]);
-    const whole = await getImageData(env, id, undefined);
-    expect(Buffer.from(await whole.arrayBuffer()).equals(Buffer.from(data))).toBe(true);
-    await deleteImageData(env, id);
-    expect(await stored(id)).toEqual([]);
+    await readsWholeThenDeletes(id, data);
   });
 
   it('keeps an image below the threshold as one object', async () => {
@@ -93,10 +98,7 @@ describe('segmented image data', () => {
     const data = new Uint8Array(randomBytes(MiB - 1));
     await putImageData(env, id, streamOf(data), data.byteLength);
     expect(await stored(id)).toEqual([id]);
-    const whole = await getImageData(env, id, undefined);
-    expect(Buffer.from(await whole.arrayBuffer()).equals(Buffer.from(data))).toBe(true);
-    await deleteImageData(env, id);
-    expect(await stored(id)).toEqual([]);
+    await readsWholeThenDeletes(id, data);
   });
 
   it('leaves no segments behind when the upload fails part way', async () => {
