@@ -123,6 +123,18 @@ describe('temp URLs', () => {
     expect(inline.headers.get('Content-Disposition')).toBe('inline');
   });
 
+  it('honours --ip-range with the address the cloud sees, which no client header can change', async () => {
+    const url = async (range: string) =>
+      `/object-storage${(await swiftOk(['tempurl', '--ip-range', range, 'GET', '60', `/v1/${account()}/${container}/o.txt`, key], ADMIN())).trim()}`;
+    // The local cloud's clients all reach it through its relay on loopback.
+    const loopback = await anon('GET', await url('127.0.0.0/8'));
+    expect(loopback.status).toBe(200);
+    expect(loopback.text).toBe(body);
+    const elsewhere = await url('10.0.0.0/8');
+    expect((await anon('GET', elsewhere)).status).toBe(401);
+    expect((await anon('GET', elsewhere, { 'CF-Connecting-IP': '10.1.2.3' })).status).toBe(401);
+  });
+
   it('signs a prefix for every object under it', async () => {
     await api('PUT', `${storagePath()}/${container}/pre/a.txt`, { token: adminToken, raw: 'A' });
     await api('PUT', `${storagePath()}/${container}/prb.txt`, { token: adminToken, raw: 'B' });

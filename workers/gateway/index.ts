@@ -1,5 +1,5 @@
 // The public endpoint. It only routes: each path prefix goes to its service's Worker
-// over a service binding, with the request untouched.
+// over a service binding, with the request untouched (but for CLIENT_ADDRESS, below).
 import { Hono } from 'hono';
 import { errorResponse, type ErrorStyle } from '../../lib/errors';
 
@@ -10,10 +10,16 @@ export interface Env {
   NEUTRON?: Fetcher;
   CINDER?: Fetcher;
   SWIFT?: Fetcher;
+  /**
+   * Set by the local cloud, whose public port is a relay: the address every request counts
+   * as coming from. It replaces any CF-Connecting-IP the client sent, as Cloudflare's edge
+   * does, so no client can claim an address (temp URLs may be limited to addresses).
+   */
+  CLIENT_ADDRESS?: string;
 }
 
 /** Path prefix, the binding that serves it, and the error shape of that service. */
-const ROUTES: { prefix: string; binding: keyof Env; style: ErrorStyle; service: string }[] = [
+const ROUTES: { prefix: string; binding: Exclude<keyof Env, 'CLIENT_ADDRESS'>; style: ErrorStyle; service: string }[] = [
   { prefix: '/identity', binding: 'KEYSTONE', style: 'keystone', service: 'Identity' },
   { prefix: '/compute', binding: 'NOVA', style: 'nova', service: 'Compute' },
   { prefix: '/image', binding: 'GLANCE', style: 'glance', service: 'Image' },
@@ -29,8 +35,11 @@ app.get('/', (c) => c.json({ name: 'flarestack', services: ROUTES.map((r) => ({ 
 for (const route of ROUTES) {
   const handler = (c: { env: Env; req: { raw: Request } }) => {
     const target = c.env[route.binding];
-    if (target) return target.fetch(c.req.raw);
-    return errorResponse(route.style, 501, `The ${route.service} API is not implemented yet.`);
+    if (!target) return errorResponse(route.style, 501, `The ${route.service} API is not implemented yet.`);
+    if (c.env.CLIENT_ADDRESS === undefined) return target.fetch(c.req.raw);
+    const headers = new Headers(c.req.raw.headers);
+    headers.set('CF-Connecting-IP', c.env.CLIENT_ADDRESS);
+    return target.fetch(new Request(c.req.raw, { headers }));
   };
   app.all(route.prefix, handler);
   app.all(`${route.prefix}/*`, handler);
