@@ -388,8 +388,8 @@ export class Conductor extends DurableObject<Env> {
 
   // --- other instance actions ------------------------------------------------------------
 
-  /** Queues a power action, delete or the like for an instance on this host. */
-  async runInstanceAction(host: string, request: ActionRequest): Promise<void> {
+  /** Queues a power action, delete or the like for an instance on this host; answers whether the host is up. */
+  async runInstanceAction(host: string, request: ActionRequest): Promise<boolean> {
     this.setMeta('host', host);
     const { job } = request;
     if (job.kind === 'destroy') {
@@ -406,8 +406,12 @@ export class Conductor extends DurableObject<Env> {
       // Deleted mid-move (or while VERIFY_RESIZE): the move ends and the other host lets go.
       await this.moves.abandon(job.instanceUuid);
     }
-    this.enqueue(job, request.requestId, await this.sealed(job));
+    // A delete while the host is down is Nova's "local delete": the API ends it at once,
+    // and the job only destroys the instance if the host comes back.
+    const up = this.isUp();
+    this.enqueue(job, job.kind === 'destroy' && !up ? null : request.requestId, await this.sealed(job));
     await this.armAlarm();
+    return up;
   }
 
   /** The move of an instance this host has a part in (the API reads it to confirm or revert). */

@@ -111,6 +111,28 @@ describe('reconciliation when a host reconnects', () => {
     expect(server['OS-EXT-STS:power_state']).toBe(0);
     await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin });
   });
+
+  it('deletes a server whose host is down at once, and destroys it on the host when it returns', async () => {
+    const zone = unique('az-localdel');
+    const h = await host(zone);
+    const id = await bootServer(admin, { name: unique('stranded'), imageRef: imageId, availability_zone: zone });
+    await waitForServer(id, ['ACTIVE'], admin);
+    await h.connector.stop();
+    const deadline = Date.now() + 30_000;
+    const state = async () => (await openstackJson<{ State: string }[]>(['compute', 'service', 'list', '--host', h.name]))[0]?.State;
+    while ((await state()) !== 'down' && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 1000));
+    expect(await state()).toBe('down');
+    // Nova's local delete: the API ends it without the host, and frees its claim.
+    expect((await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin })).status).toBe(204);
+    expect((await api('GET', `/compute/v2.1/servers/${id}`, { token: admin })).status).toBe(404);
+    expect(await hypervisorUsage(admin, h.name)).toMatchObject({ vcpus_used: 0, running_vms: 0 });
+    expect((await h.driver.listInstances()).map((i) => i.uuid)).toEqual([id]);
+    const back = await startTestHostAgain(h);
+    hosts.push(back);
+    const gone = Date.now() + 20_000;
+    while ((await h.driver.listInstances()).length > 0 && Date.now() < gone) await new Promise((ok) => setTimeout(ok, 200));
+    expect(await h.driver.listInstances()).toEqual([]);
+  });
 });
 
 /** A second connector for a host whose first one stopped, with the same credential. */

@@ -177,18 +177,14 @@ export async function deleteServer(c: C, s: InstanceRow): Promise<void> {
   if (s.taskState === 'deleting') return;
   const db = database(c.env.DB);
   const reqId = requestId(c);
-  const cond = s.host ? conductor(c.env, s.host) : null;
-  // Nova's "local delete": no host, or a host that is down, cannot be asked.
-  const local = !cond || !(await cond.isUp());
   await db.batch([
     db.update(instances).set({ taskState: 'deleting', updatedAt: isoNow() }).where(eq(instances.uuid, s.uuid)),
     ...recordAction(db, c, reqId, s.uuid, 'delete', EVENT_OF.destroy, s.host),
   ]);
-  if (cond) {
-    // Queued even for a host that is down: it destroys the instance when it returns.
-    await cond.runInstanceAction(s.host!, { job: { id: `${s.uuid}.destroy.${reqId}`, kind: 'destroy', instanceUuid: s.uuid }, requestId: local ? null : reqId });
-  }
-  if (local) {
+  // Queued even for a host that is down, which destroys the instance when it returns.
+  const up = s.host ? await conductor(c.env, s.host).runInstanceAction(s.host, { job: { id: `${s.uuid}.destroy.${reqId}`, kind: 'destroy', instanceUuid: s.uuid }, requestId: reqId }) : false;
+  // Nova's "local delete": no host, or a host that is down, cannot be asked.
+  if (!up) {
     await scheduler(c.env).releaseClaim(s.uuid);
     await terminated(db, s.uuid, s.host, reqId);
   }
