@@ -152,6 +152,21 @@ describe('bad requests', () => {
     expect(created.json.servers).toEqual([]);
   });
 
+  it('refuses a flavor deleted a moment after a boot used it, and creates nothing', async () => {
+    const flavor = await api('POST', '/compute/v2.1/flavors', { token: admin, body: { flavor: { name: unique('brief'), ram: 64, vcpus: 1, disk: 1 } } });
+    expect(flavor.status).toBe(200);
+    const flavorRef = flavor.json.flavor.id as string;
+    const first = await create(body({ flavorRef, name: unique('brief-srv') }));
+    expect(first.status).toBe(202);
+    expect((await api('DELETE', `/compute/v2.1/flavors/${flavorRef}`, { token: admin })).status).toBe(202);
+    const name = unique('brief-srv');
+    const second = await create(body({ flavorRef, name }));
+    expect(second.status).toBe(400);
+    expect(second.json.badRequest.message).toBe('Invalid flavorRef provided.');
+    expect((await api('GET', `/compute/v2.1/servers?name=^${name}$&all_tenants=1`, { token: admin })).json.servers).toEqual([]);
+    expect((await api('DELETE', `/compute/v2.1/servers/${first.json.server.id}`, { token: admin })).status).toBe(204);
+  });
+
   it('refuses an image that is not active', async () => {
     const img = await api('POST', '/image/v2/images', { token: admin, body: { name: unique('queued'), disk_format: 'raw', container_format: 'bare' } });
     const r = await create(body({ imageRef: img.json.id }));

@@ -73,11 +73,6 @@ export async function limitsFor(db: Db | D1Database, projectId: string): Promise
   return limitsFromRows(await rowsOf(asDb(db), [DEFAULT_QUOTA_CLASS, projectId]), projectId);
 }
 
-/** The query limitsFor runs, for callers that batch it with their own reads. */
-export function limitRowsQuery(db: Db, projectId: string) {
-  return db.select().from(quotas).where(inArray(quotas.projectId, [DEFAULT_QUOTA_CLASS, projectId]));
-}
-
 /** A project's limits from its rows and the default class's rows. */
 export function limitsFromRows(rows: { projectId: string; resource: string; hardLimit: number }[], projectId: string): Quotas {
   const defaults = merge({ ...DEFAULT_QUOTAS }, rows.filter((r) => r.projectId === DEFAULT_QUOTA_CLASS));
@@ -122,13 +117,19 @@ export function overQuota(limits: Quotas, usage: Usage, deltas: Partial<Record<C
     .map(([r]) => r);
 }
 
+/** A project's hard limit on a resource, in SQL: its own row, the default class's, or Nova's default. */
+export function limitOf(projectId: string, resource: QuotaResource): SQL {
+  const row = (project: string) => sql`(select ${quotas.hardLimit} from ${quotas} where ${quotas.projectId} = ${project} and ${quotas.resource} = ${resource})`;
+  return sql`coalesce(${row(projectId)}, ${row(DEFAULT_QUOTA_CLASS)}, ${DEFAULT_QUOTAS[resource]})`;
+}
+
 /**
  * A SQL condition that holds while the project's usage plus `deltas` stays within its
  * limits, for an INSERT ... SELECT ... WHERE that claims quota atomically (D1 runs each
- * statement alone, so no other write slips between the count and the insert). Unlimited
- * resources add nothing.
+ * statement alone, so no other write slips between the count and the insert). The limits
+ * are read by the same statement, so a change of quota counts at once and costs no read.
  */
-export function withinQuota(limits: Quotas, projectId: string, userId: string, deltas: Partial<Record<CountedResource, number>>): SQL {
+export function withinQuota(projectId: string, userId: string, deltas: Partial<Record<CountedResource, number>>): SQL {
   const counts: Record<CountedResource, SQL> = {
     instances: sql`(select count(*) from ${instances} where ${instances.projectId} = ${projectId} and ${instances.deleted} = 0)`,
     cores: sql`(select coalesce(sum(${instances.vcpus}), 0) from ${instances} where ${instances.projectId} = ${projectId} and ${instances.deleted} = 0)`,
@@ -136,8 +137,9 @@ export function withinQuota(limits: Quotas, projectId: string, userId: string, d
     key_pairs: sql`(select count(*) from ${keyPairs} where ${keyPairs.userId} = ${userId})`,
     server_groups: sql`(select count(*) from ${serverGroups} where ${serverGroups.projectId} = ${projectId})`,
   };
-  const checks = (Object.entries(deltas) as [CountedResource, number][])
-    .filter(([r]) => limits[r] >= 0)
-    .map(([r, d]) => sql`${counts[r]} + ${d} <= ${limits[r]}`);
+  const checks = (Object.entries(deltas) as [CountedResource, number][]).map(([r, d]) => {
+    const limit = limitOf(projectId, r);
+    return sql`(${limit} < 0 or ${counts[r]} + ${d} <= ${limit})`;
+  });
   return checks.length === 0 ? sql`1 = 1` : sql.join(checks, sql` and `);
 }

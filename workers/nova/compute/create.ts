@@ -11,16 +11,29 @@ import { flavors, instanceActions, instanceActionEvents, instanceFaults, instanc
 import type { RequestSpec, Selection } from '../../../durable-objects/scheduler/types';
 import { conductor, database, isoNow, preciseNow, scheduler, type Db, type InstanceRow } from '../db';
 import { visibleFlavors } from '../flavors';
-import { limitRowsQuery, limitsFor, limitsFromRows, overQuota, usageFor, withinQuota, type Quotas } from '../quota';
+import { limitOf, limitsFor, overQuota, usageFor, withinQuota } from '../quota';
 import { isBase64, type ServerCreate } from '../schemas/servers';
 import { isAdmin, type C } from './api';
 import { findImage, imageProperties, type GlanceImage } from './glance';
 import { EVENT_OF } from './instance-updates';
 
-// Boots come in bursts of the same image: an active image as a project saw it is kept for
-// a moment, as keystonemiddleware keeps validated tokens, to spare Glance a call per boot.
+// Boots come in bursts of the same image and flavor: each, as a project saw it, is kept
+// for a moment, as keystonemiddleware keeps validated tokens, to spare Glance a call and
+// D1 a read per boot. The insert checks again that the flavor is still there (see below).
 const IMAGE_CACHE_MS = 2000;
 const imageCache = new Map<string, { image: GlanceImage; until: number }>();
+const FLAVOR_CACHE_MS = 2000;
+const flavorCache = new Map<string, { flavor: FlavorSnapshot; until: number }>();
+
+function cachedFlavor(key: string): FlavorSnapshot | null {
+  const hit = flavorCache.get(key);
+  return hit && hit.until > Date.now() ? hit.flavor : null;
+}
+
+function cacheFlavor(key: string, flavor: FlavorSnapshot): void {
+  if (flavorCache.size > 1000) flavorCache.clear();
+  flavorCache.set(key, { flavor, until: Date.now() + FLAVOR_CACHE_MS });
+}
 
 /** The image to boot, as the caller sees it in Glance: missing or not active is a 400. */
 async function lookUpImage(c: C, id: string): Promise<GlanceImage> {
@@ -56,25 +69,34 @@ function hostnameOf(name: string): string {
 const dialect = new SQLiteAsyncDialect();
 
 /**
- * Inserts one instance only while the project stays within its quota (and its server
- * group within server_group_members): the check and the insert are one SQL statement,
- * so concurrent creates can never exceed it together.
+ * Inserts one instance only while its flavor is still there for the caller and the
+ * project stays within its quota (and its server group within server_group_members): the
+ * checks and the insert are one SQL statement, so concurrent creates can never exceed it
+ * together.
  */
-function quotaGuardedInsert(d1: D1Database, db: Db, row: InstanceRow, limits: Quotas, group: { uuid: string; limit: number } | null): D1PreparedStatement {
+function quotaGuardedInsert(c: C, db: Db, row: InstanceRow, groupUuid: string | null): D1PreparedStatement {
   const insert = db.insert(instances).values(row).toSQL();
-  const quota = withinQuota(limits, row.projectId, row.userId, { instances: 1, cores: row.vcpus, ram: row.memoryMb });
-  const members = group && group.limit >= 0
-    ? sql` and (select count(*) from ${serverGroupMembers} where ${serverGroupMembers.groupUuid} = ${group.uuid}) + 1 <= ${group.limit}`
+  const flavor = sql`exists (select 1 from ${flavors} where ${and(eq(flavors.id, row.flavorId), eq(flavors.disabled, false), visibleFlavors(c))})`;
+  const quota = withinQuota(row.projectId, row.userId, { instances: 1, cores: row.vcpus, ram: row.memoryMb });
+  const limit = limitOf(row.projectId, 'server_group_members');
+  const members = groupUuid
+    ? sql` and (${limit} < 0 or (select count(*) from ${serverGroupMembers} where ${serverGroupMembers.groupUuid} = ${groupUuid}) + 1 <= ${limit})`
     : sql``;
-  const where = dialect.sqlToQuery(sql`${quota}${members}`);
+  const where = dialect.sqlToQuery(sql`${flavor} and ${quota}${members}`);
   const values = /\svalues\s*\((.*)\)\s*$/is.exec(insert.sql);
   if (!values) throw new Error('unexpected insert statement');
   const text = `${insert.sql.slice(0, values.index)} select ${values[1]} where ${where.sql}`;
-  return d1.prepare(text).bind(...insert.params, ...where.params);
+  return c.env.DB.prepare(text).bind(...insert.params, ...where.params);
 }
 
-async function quotaExceeded(db: Db, projectId: string, userId: string, flavor: FlavorSnapshot, count: number): Promise<ApiError> {
-  const [limits, usage] = await Promise.all([limitsFor(db, projectId), usageFor(db, projectId, userId)]);
+/** Why the guarded inserts refused: the flavor went away meanwhile, or a quota. */
+async function refusal(c: C, db: Db, projectId: string, userId: string, flavor: FlavorSnapshot, count: number): Promise<ApiError> {
+  const [[still], limits, usage] = await Promise.all([
+    db.select({ id: flavors.id }).from(flavors).where(and(eq(flavors.id, flavor.id), eq(flavors.disabled, false), visibleFlavors(c))),
+    limitsFor(db, projectId),
+    usageFor(db, projectId, userId),
+  ]);
+  if (!still) return badRequest('Invalid flavorRef provided.');
   const asks = { instances: count, cores: flavor.vcpus * count, ram: flavor.ram * count };
   const [resource] = overQuota(limits, usage, asks);
   if (resource) {
@@ -111,21 +133,29 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
   const hints = body['os:scheduler_hints'] ?? body['OS-SCH-HNT:scheduler_hints'] ?? {};
   const groupUuid = typeof hints.group === 'string' ? hints.group : null;
   const { zone: zoneName, forcedHost } = parseZone(c, s.availability_zone);
-  // One round trip for every read the request needs, beside the image lookup in Glance.
-  const [[flavorRows, keypairRows, zoneRows, groupRows, memberRows, quotaRows], image] = await Promise.all([
+  // One round trip for every read the request needs, beside the image lookup in Glance;
+  // none for a plain boot of a flavor seen a moment ago (quotas are read by the insert).
+  const flavorKey = `${projectId}/${isAdmin(c)}/${String(s.flavorRef)}`;
+  const known = cachedFlavor(flavorKey);
+  const read = () =>
     db.batch([
       db.select().from(flavors).where(and(eq(flavors.id, String(s.flavorRef)), eq(flavors.disabled, false), visibleFlavors(c))),
       db.select().from(keyPairs).where(and(eq(keyPairs.userId, auth.userId), eq(keyPairs.name, s.key_name ?? ''))),
       db.select({ host: services.host }).from(services).where(eq(services.availabilityZone, zoneName ?? '')).limit(1),
       db.select().from(serverGroups).where(and(eq(serverGroups.uuid, groupUuid ?? ''), eq(serverGroups.projectId, projectId))),
       db.select().from(serverGroupMembers).where(eq(serverGroupMembers.groupUuid, groupUuid ?? '')),
-      limitRowsQuery(db, projectId),
-    ]),
+    ]);
+  const needsRead = !known || s.key_name !== undefined || zoneName !== null || groupUuid !== null;
+  const [[flavorRows, keypairRows, zoneRows, groupRows, memberRows], image] = await Promise.all([
+    needsRead ? read() : Promise.resolve([[], [], [], [], []] as const),
     lookUpImage(c, s.imageRef),
   ]);
   const f = flavorRows[0];
-  if (!f) throw badRequest('Invalid flavorRef provided.');
-  const flavor: FlavorSnapshot = { id: f.id, name: f.name, vcpus: f.vcpus, ram: f.memoryMb, disk: f.rootGb, ephemeral: f.ephemeralGb, swap: f.swap, extraSpecs: f.extraSpecs };
+  const flavor: FlavorSnapshot | null = f
+    ? { id: f.id, name: f.name, vcpus: f.vcpus, ram: f.memoryMb, disk: f.rootGb, ephemeral: f.ephemeralGb, swap: f.swap, extraSpecs: f.extraSpecs }
+    : needsRead ? null : known;
+  if (!flavor) throw badRequest('Invalid flavorRef provided.');
+  cacheFlavor(flavorKey, flavor);
   const keypair = keypairRows[0] ?? null;
   if (s.key_name && !keypair) throw badRequest('Invalid key_name provided.');
   if (zoneName && zoneRows.length === 0) throw badRequest('The requested availability zone is not available');
@@ -133,7 +163,6 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
   if (groupUuid && !group) throw badRequest(`Instance group ${groupUuid} could not be found.`);
   if ((image.min_disk ?? 0) > flavor.disk && flavor.disk > 0) throw badRequest("Flavor's disk is too small for requested image.");
   if ((image.min_ram ?? 0) > flavor.ram) throw badRequest("Flavor's memory is too small for requested image.");
-  const limits = limitsFromRows(quotaRows, projectId);
 
   const reservationId = `r-${crypto.randomUUID().slice(0, 8)}`;
   const now = isoNow();
@@ -219,13 +248,12 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
   }
 
   // Each instance with its action and group membership, inserted only inside the quota.
-  const groupLimit = group ? (limits.server_group_members ?? -1) : -1;
   const statements: D1PreparedStatement[] = [];
   const reqIds: string[] = [];
   for (const row of rows) {
     const reqId = `req-${crypto.randomUUID()}`;
     reqIds.push(reqId);
-    statements.push(quotaGuardedInsert(c.env.DB, db, row, limits, group ? { uuid: group.uuid, limit: groupLimit } : null));
+    statements.push(quotaGuardedInsert(c, db, row, group?.uuid ?? null));
     const exists = `EXISTS (SELECT 1 FROM instances WHERE uuid = ?)`;
     statements.push(
       c.env.DB.prepare(`INSERT INTO instance_actions (request_id, action, instance_uuid, project_id, user_id, start_time, updated_at) SELECT ?, 'create', ?, ?, ?, ?, ? WHERE ${exists}`)
@@ -255,7 +283,9 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
         db.delete(instances).where(inArray(instances.uuid, ids)),
       ]);
     }
-    throw await quotaExceeded(db, projectId, auth.userId, flavor, minCount);
+    const error = await refusal(c, db, projectId, auth.userId, flavor, minCount);
+    if (error.status === 400) flavorCache.delete(flavorKey);
+    throw error;
   }
 
   await Promise.all(

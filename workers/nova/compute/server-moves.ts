@@ -84,16 +84,16 @@ async function moveSpec(c: C, s: InstanceRow, flavor: FlavorSnapshot, image: Gla
 async function takeTask(c: C, s: InstanceRow, action: string, taskState: string, set: Partial<InstanceRow> = {}, grow?: FlavorSnapshot): Promise<void> {
   const db = database(c.env.DB);
   const deltas = { cores: Math.max(0, (grow?.vcpus ?? 0) - s.vcpus), ram: Math.max(0, (grow?.ram ?? 0) - s.memoryMb) };
-  const limits = deltas.cores > 0 || deltas.ram > 0 ? await limitsFor(db, s.projectId) : null;
+  const grows = deltas.cores > 0 || deltas.ram > 0;
   const usage = grow ? { vcpus: sql<number>`max(${instances.vcpus}, ${grow.vcpus})`, memoryMb: sql<number>`max(${instances.memoryMb}, ${grow.ram})` } : {};
   const [taken] = await db
     .update(instances)
     .set({ ...set, ...usage, taskState, updatedAt: isoNow() })
-    .where(and(eq(instances.uuid, s.uuid), eq(instances.deleted, false), isNull(instances.taskState), limits ? withinQuota(limits, s.projectId, s.userId, deltas) : undefined))
+    .where(and(eq(instances.uuid, s.uuid), eq(instances.deleted, false), isNull(instances.taskState), grows ? withinQuota(s.projectId, s.userId, deltas) : undefined))
     .returning({ uuid: instances.uuid });
   if (taken) return;
-  if (limits) {
-    const now = await usageFor(db, s.projectId, s.userId);
+  if (grows) {
+    const [limits, now] = await Promise.all([limitsFor(db, s.projectId), usageFor(db, s.projectId, s.userId)]);
     const [over] = overQuota(limits, now, deltas);
     if (over === 'cores' || over === 'ram') {
       throw new ApiError(403, `Quota exceeded for ${over}: Requested ${deltas[over]}, but already used ${now[over]} of ${limits[over]} ${over}`);

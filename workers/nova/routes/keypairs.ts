@@ -8,7 +8,7 @@ import { keyPairs } from '../../../schema/nova';
 import { database, isoNow, isUniqueViolation } from '../db';
 import type { NovaEnv } from '../env';
 import { authorize } from '../policies';
-import { limitsFor, withinQuota } from '../quota';
+import { withinQuota } from '../quota';
 import { KEYPAIR_LIST_QUERY_V2_35, KEYPAIR_QUERY_V2_10, keypairCreateV2_1, keypairCreateV2_10, keypairCreateV2_2, type KeypairCreate } from '../schemas/keypairs';
 import { limitAndMarker, refuseUnknownQuery } from '../schemas/query';
 import { generateKeyPair, sshFingerprint, x509Fingerprint } from '../ssh-keys';
@@ -73,14 +73,13 @@ keypairRoutes.post('/os-keypairs', async (c) => {
   }
   const name = b.name.trim();
   const db = database(c.env.DB);
-  const limits = await limitsFor(db, c.var.auth.projectId ?? '');
   const createdAt = isoNow();
   let inserted: number;
   try {
     // The quota is checked by the insert itself, so two concurrent creates cannot both pass.
     const res = await db.run(sql`insert into ${keyPairs} (user_id, name, type, fingerprint, public_key, created_at)
       select ${userId}, ${name}, ${type}, ${fingerprint}, ${publicKey}, ${createdAt}
-      where ${withinQuota(limits, c.var.auth.projectId ?? '', userId, { key_pairs: 1 })}`);
+      where ${withinQuota(c.var.auth.projectId ?? '', userId, { key_pairs: 1 })}`);
     inserted = res.meta.changes;
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict(`Key pair '${name}' already exists.`);

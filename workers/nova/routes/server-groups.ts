@@ -9,7 +9,7 @@ import { database, isoNow, type Db } from '../db';
 import type { NovaEnv } from '../env';
 import { isAdmin } from '../flavors';
 import { authorize } from '../policies';
-import { limitsFor, withinQuota } from '../quota';
+import { withinQuota } from '../quota';
 import { MAX_LIMIT, nonNegativeQuery, refuseUnknownQuery } from '../schemas/query';
 import {
   SERVER_GROUP_LIST_QUERY, serverGroupCreateV2_1, serverGroupCreateV2_15, serverGroupCreateV2_64, type ServerGroupPolicy,
@@ -61,12 +61,11 @@ serverGroupRoutes.post('/os-server-groups', async (c) => {
     policy = b.policies[0]!;
   }
   const db = database(c.env.DB);
-  const limits = await limitsFor(db, projectId);
   const group: ServerGroupRow = { uuid: crypto.randomUUID(), name, projectId, userId, policy, rules, createdAt: isoNow() };
   // The quota is checked by the insert itself: concurrent creates cannot both take the last group.
   const res = await db.run(sql`insert into ${serverGroups} (uuid, name, project_id, user_id, policy, rules, created_at)
     select ${group.uuid}, ${group.name}, ${group.projectId}, ${group.userId}, ${group.policy}, ${JSON.stringify(group.rules)}, ${group.createdAt}
-    where ${withinQuota(limits, projectId, userId, { server_groups: 1 })}`);
+    where ${withinQuota(projectId, userId, { server_groups: 1 })}`);
   if (res.meta.changes === 0) throw forbidden('Quota exceeded, too many server groups.');
   return c.json({ server_group: serverGroupView(v, group, []) });
 });
