@@ -55,8 +55,17 @@ function makeFile(path: string, mib: number): string {
   return md5.digest('hex');
 }
 
+/**
+ * Waits until the kernel has written out what earlier steps left dirty (GiBs of objects,
+ * files and copies), so each timed transfer does not pay for the writeback of the last.
+ */
+function settle(): void {
+  spawnSync('sync');
+}
+
 /** The baseline: copying the same file on the same disk, synced, in MB/s. */
 function diskCopyMBps(src: string, dst: string): number {
+  settle();
   const t0 = performance.now();
   copyFileSync(src, dst);
   const fd = openSync(dst, 'r+');
@@ -172,8 +181,11 @@ async function runtimeCeiling(
   try {
     await mf.ready;
     const base = `http://127.0.0.1:${port}`;
+    settle();
     const read = (await curl(['-T', file, `${base}/read`])).mbps;
+    settle();
     const put = (await curl(['-T', file, `${base}/put`])).mbps;
+    settle();
     const get = (await curl([`${base}/get`])).mbps;
     const rate = async (sc: Scenario) => {
       await wrk(sc, 16, 1, work);
@@ -243,7 +255,9 @@ async function main() {
     const imgFile = join(work, 'image.bin');
     const imgMd5 = makeFile(imgFile, IMAGE_MIB);
     const imgDisk = diskCopyMBps(imgFile, join(work, 'copy.bin'));
+    settle();
     const bigUp = await peakMemory(cloud.pid, () => upload(`${account}/${container}/huge`, imgFile, h));
+    settle();
     const bigDown = await peakMemory(cloud.pid, () => download(`${account}/${container}/huge`, join(work, 'huge.out'), h));
     rmSync(join(work, 'huge.out'), { force: true });
 
@@ -251,16 +265,20 @@ async function main() {
     const objMd5 = makeFile(objFile, OBJECT_MIB);
     const objDisk = diskCopyMBps(objFile, join(work, 'copy.bin'));
     const ceiling = await runtimeCeiling(objFile, work);
+    settle();
     const objUp = await upload(`${account}/${container}/large`, objFile, h);
+    settle();
     const objDown = await download(`${account}/${container}/large`, join(work, 'object.out'), h);
     rmSync(join(work, 'object.out'));
     rmSync(objFile);
 
     const created = await call(`${cloud.url}/image/v2/images`, 'POST', h, { name: 'bench-image', disk_format: 'raw', container_format: 'bare' });
     const imageId = (created.body as { id?: string }).id;
+    settle();
     const imgUp = imageId
       ? await peakMemory(cloud.pid, () => upload(`${cloud!.url}/image/v2/images/${imageId}/file`, imgFile, { ...h, 'Content-Type': 'application/octet-stream' }))
       : { result: { status: created.status, mbps: 0 }, rss: 0, pss: 0, own: 0 };
+    settle();
     const imgDown = imageId
       ? await peakMemory(cloud.pid, () => download(`${cloud!.url}/image/v2/images/${imageId}/file`, join(work, 'image.out'), h))
       : { result: { status: 0, mbps: 0, md5: '' }, rss: 0, pss: 0, own: 0 };
