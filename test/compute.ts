@@ -1,6 +1,6 @@
 // Compute test helpers: hosts of the suite's own (a fake driver behind a real connector
 // dialling the test cloud), and waiting for servers to reach a status.
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { startConnector, type ConnectorHandle } from '../connector/connector';
 import { FakeDriver, type FakeDriverOptions } from '../connector/drivers/fake';
 import { adminToken, api } from './cli';
@@ -56,6 +56,24 @@ export async function startTestHost(
 
 export async function stopTestHost(h: TestHost): Promise<void> {
   await h.connector.stop();
+}
+
+/**
+ * The hosts of a suite (or of the describe block it is called in), all stopped when it
+ * ends: `start` starts one named after `prefix` in a zone, `keep` adds one made otherwise
+ * (a reconnected host).
+ */
+export function suiteHosts(prefix: string) {
+  const hosts: TestHost[] = [];
+  afterAll(async () => {
+    await Promise.all(hosts.map((h) => stopTestHost(h).catch(() => undefined)));
+  });
+  const keep = (h: TestHost): TestHost => {
+    hosts.push(h);
+    return h;
+  };
+  const start = async (zone: string, opts: Parameters<typeof startTestHost>[1] = {}) => keep(await startTestHost(unique(prefix), { zone, ...opts }));
+  return { start, keep };
 }
 
 /** A new connector for a host whose connector stopped: same credential, same driver (and so the same instances). */

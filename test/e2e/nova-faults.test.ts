@@ -2,29 +2,20 @@
 // mid-build or mid-move, a host that stops answering and comes back, and server group
 // anti-affinity with too few hosts. Each case has hosts of its own, in an availability
 // zone of its own.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, api, openstackJson, openstackOk } from '../cli';
 import {
-  actionEvents, bootServer, bootstrapImageId, countSpawns, hypervisorUsage, startTestHost, stopTestHost, unique, waitForServer, watchTaskStates, type TestHost,
+  actionEvents, bootServer, bootstrapImageId, countSpawns, hypervisorUsage, reconnectTestHost, suiteHosts, unique, waitForServer, watchTaskStates, type TestHost,
 } from '../compute';
 
 let admin: string;
 let imageId: string;
-const hosts: TestHost[] = [];
+const { start: host, keep } = suiteHosts('h');
 
 beforeAll(async () => {
   admin = await adminToken();
   imageId = await bootstrapImageId(admin);
 });
-afterAll(async () => {
-  await Promise.all(hosts.map((h) => stopTestHost(h).catch(() => undefined)));
-});
-
-async function host(zone: string, opts: Parameters<typeof startTestHost>[1] = {}): Promise<TestHost> {
-  const h = await startTestHost(unique('h'), { zone, ...opts });
-  hosts.push(h);
-  return h;
-}
 
 describe('rescheduling', () => {
   it('moves a build to another host when the spawn fails', async () => {
@@ -90,8 +81,7 @@ describe('compute services', () => {
       s = await state();
     }
     expect(s).toBe('down');
-    const back = await startTestHostAgain(h);
-    hosts.push(back);
+    keep(await reconnectTestHost(h));
     expect(await state()).toBe('up');
   });
 });
@@ -105,8 +95,7 @@ describe('reconciliation when a host reconnects', () => {
     await h.connector.stop();
     // The host lost the instance while it was away (a hypervisor restart, say).
     await h.driver.destroy(id);
-    const back = await startTestHostAgain(h);
-    hosts.push(back);
+    keep(await reconnectTestHost(h));
     const server = await waitForServer(id, ['SHUTOFF'], admin, 20_000);
     expect(server['OS-EXT-STS:power_state']).toBe(0);
     await api('DELETE', `/compute/v2.1/servers/${id}`, { token: admin });
@@ -127,21 +116,12 @@ describe('reconciliation when a host reconnects', () => {
     expect((await api('GET', `/compute/v2.1/servers/${id}`, { token: admin })).status).toBe(404);
     expect(await hypervisorUsage(admin, h.name)).toMatchObject({ vcpus_used: 0, running_vms: 0 });
     expect((await h.driver.listInstances()).map((i) => i.uuid)).toEqual([id]);
-    const back = await startTestHostAgain(h);
-    hosts.push(back);
+    keep(await reconnectTestHost(h));
     const gone = Date.now() + 20_000;
     while ((await h.driver.listInstances()).length > 0 && Date.now() < gone) await new Promise((ok) => setTimeout(ok, 200));
     expect(await h.driver.listInstances()).toEqual([]);
   });
 });
-
-/** A second connector for a host whose first one stopped, with the same credential. */
-async function startTestHostAgain(h: TestHost): Promise<TestHost> {
-  const { startConnector } = await import('../../connector/connector');
-  const connector = startConnector({ url: (await import('vitest')).inject('cloud').url, credential: h.credential, driver: h.driver, backoff: { initialMs: 200, maxMs: 1000 } });
-  await connector.connected();
-  return { ...h, connector };
-}
 
 describe('server groups', () => {
   it('places anti-affinity members on distinct hosts and the third of two hosts nowhere', async () => {

@@ -5,7 +5,7 @@
 // are the suite's own, in zones of their own, each with an address of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, api, demoLogin, openstack, openstackJson, openstackOk } from '../cli';
-import { actionEvents, bootServer, bootstrapImageId, startTestHost, stopTestHost, unique, waitForServer, watchTaskStates, type TestHost } from '../compute';
+import { actionEvents, bootServer, bootstrapImageId, suiteHosts, unique, waitForServer, watchTaskStates, type TestHost } from '../compute';
 
 const V = (v: string) => ({ 'OpenStack-API-Version': `compute ${v}` });
 /** The CLI's migration list as JSON, at the microversion that shows ids, types and uuids. */
@@ -14,23 +14,15 @@ const cliList = (...args: string[]) => openstackJson<Row[]>(['--os-compute-api-v
 
 let admin: string;
 let imageId: string;
-const hosts: TestHost[] = [];
 let started: string;
+const hosts = suiteHosts('mig');
+const host = (zone: string, ip: string, opts: Parameters<typeof hosts.start>[1] = {}) => hosts.start(zone, { ...opts, inventory: { hostIp: ip } });
 
 beforeAll(async () => {
   admin = await adminToken();
   imageId = await bootstrapImageId(admin);
   started = new Date(Date.now() - 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 });
-afterAll(async () => {
-  await Promise.all(hosts.map((h) => stopTestHost(h).catch(() => undefined)));
-});
-
-async function host(zone: string, ip: string, opts: Parameters<typeof startTestHost>[1] = {}): Promise<TestHost> {
-  const h = await startTestHost(unique('mig'), { zone, ...opts, inventory: { hostIp: ip } });
-  hosts.push(h);
-  return h;
-}
 
 const migrations = async (query: string, version = '2.59') => api('GET', `/compute/v2.1/os-migrations${query}`, { token: admin, headers: V(version) });
 

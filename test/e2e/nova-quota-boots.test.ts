@@ -2,9 +2,9 @@
 // message, and 20 boots at once against a quota of 10 give exactly 10 servers. The cores
 // and RAM quotas hold at resize: of two resizes at once only the one that fits goes, and
 // a revert gives back what it took.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminToken, api, openstack, openstackOk, passwordToken } from '../cli';
-import { bootServer, bootstrapImageId, startTestHost, stopTestHost, unique, waitForServer, type TestHost } from '../compute';
+import { bootServer, bootstrapImageId, suiteHosts, unique, waitForServer } from '../compute';
 
 let admin: string;
 let imageId: string;
@@ -77,16 +77,13 @@ describe('instance quota', () => {
 
 describe('resize quota', () => {
   const zone = unique('az-quota');
-  const hosts: TestHost[] = [];
+  const hosts = suiteHosts('qh');
   const V = { 'OpenStack-API-Version': 'compute 2.79' };
 
   beforeAll(async () => {
     // Two hosts, so each resize has somewhere to go; the boots go to the roomier one.
-    hosts.push(await startTestHost(unique('qh'), { zone, memoryMb: 16_384 }));
-    hosts.push(await startTestHost(unique('qh'), { zone, memoryMb: 12_288 }));
-  });
-  afterAll(async () => {
-    await Promise.all(hosts.map((h) => stopTestHost(h).catch(() => undefined)));
+    await hosts.start(zone, { memoryMb: 16_384 });
+    await hosts.start(zone, { memoryMb: 12_288 });
   });
 
   it('lets one of two concurrent resizes take the last core, refuses the other with a 403, and a revert gives it back', async () => {

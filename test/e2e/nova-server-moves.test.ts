@@ -11,8 +11,7 @@ import {
   bootstrapImageId,
   hypervisorUsage,
   reconnectTestHost,
-  startTestHost,
-  stopTestHost,
+  suiteHosts,
   unique,
   waitForServer,
   watchTaskStates,
@@ -29,22 +28,13 @@ const SMALL = { vcpus_used: 1, memory_mb_used: 512 + 2048, local_gb_used: 20, ru
 let admin: string;
 let demo: string;
 let imageId: string;
-const hosts: TestHost[] = [];
+const { start: host, keep } = suiteHosts('mv');
 
 beforeAll(async () => {
   admin = await adminToken();
   demo = (await passwordToken('demo', inject('cloud').passwords.demo, 'demo')).token;
   imageId = await bootstrapImageId(admin);
 });
-afterAll(async () => {
-  await Promise.all(hosts.map((h) => stopTestHost(h).catch(() => undefined)));
-});
-
-async function host(zone: string, opts: Parameters<typeof startTestHost>[1] = {}): Promise<TestHost> {
-  const h = await startTestHost(unique('mv'), { zone, ...opts });
-  hosts.push(h);
-  return h;
-}
 
 const show = async (id: string) => (await api('GET', `/compute/v2.1/servers/${id}`, { token: admin, headers: V })).json.server as Record<string, any>;
 const act = (id: string, body: unknown, token = admin, headers: Record<string, string> = V) => api('POST', `/compute/v2.1/servers/${id}/action`, { token, body, headers });
@@ -242,9 +232,7 @@ describe('resize, cold and live migration between two hosts', () => {
     const confirm = await act(id, { confirmResize: null });
     expect([confirm.status, confirm.json.conflictingRequest.message]).toEqual([409, 'Service is unavailable at this time.']);
     // Back again, it reports the copy Nova placed elsewhere; the move keeps it from being reaped.
-    const back = await reconnectTestHost(b);
-    hosts.push(back);
-    b = back;
+    b = keep(await reconnectTestHost(b));
     expect(await b.driver.listInstances()).toEqual([{ uuid: id, powerState: 4 }]);
     expect(await show(id)).toMatchObject({ status: 'VERIFY_RESIZE', 'OS-EXT-SRV-ATTR:host': a.name });
     await openstackOk(['server', 'resize', 'revert', id]);
