@@ -3,7 +3,7 @@
 import { afterAll, inject } from 'vitest';
 import { startConnector, type ConnectorHandle } from '../connector/connector';
 import { FakeDriver, type FakeDriverOptions } from '../connector/drivers/fake';
-import { adminToken, api } from './cli';
+import { adminToken, api, openstackJson } from './cli';
 
 /** Counts the spawns a fake driver is asked for. */
 export function countSpawns(driver: FakeDriver): { count: number } {
@@ -74,6 +74,22 @@ export function suiteHosts(prefix: string) {
   };
   const start = async (zone: string, opts: Parameters<typeof startTestHost>[1] = {}) => keep(await startTestHost(unique(prefix), { zone, ...opts }));
   return { start, keep };
+}
+
+/** The state (up or down) `openstack compute service list` shows for a host's compute service. */
+export async function serviceState(host: string): Promise<string | undefined> {
+  return (await openstackJson<{ State: string }[]>(['compute', 'service', 'list', '--host', host]))[0]?.State;
+}
+
+/** Polls a host's compute service until it shows `state` or the time is up; returns the state seen last. */
+export async function waitForServiceState(host: string, state: 'up' | 'down', timeoutMs = 30_000): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = await serviceState(host);
+  while (seen !== state && Date.now() < deadline) {
+    await new Promise((ok) => setTimeout(ok, 1000));
+    seen = await serviceState(host);
+  }
+  return seen;
 }
 
 /** A new connector for a host whose connector stopped: same credential, same driver (and so the same instances). */

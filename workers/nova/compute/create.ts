@@ -68,6 +68,9 @@ function hostnameOf(name: string): string {
 
 const dialect = new SQLiteAsyncDialect();
 
+/** The flavor a caller may boot: enabled, and public or shared with the caller's project (admins: any). */
+const bootableFlavor = (c: C, id: string) => and(eq(flavors.id, id), eq(flavors.disabled, false), visibleFlavors(c));
+
 /**
  * Inserts one instance only while its flavor is still there for the caller and the
  * project stays within its quota (and its server group within server_group_members): the
@@ -76,7 +79,7 @@ const dialect = new SQLiteAsyncDialect();
  */
 function quotaGuardedInsert(c: C, db: Db, row: InstanceRow, groupUuid: string | null): D1PreparedStatement {
   const insert = db.insert(instances).values(row).toSQL();
-  const flavor = sql`exists (select 1 from ${flavors} where ${and(eq(flavors.id, row.flavorId), eq(flavors.disabled, false), visibleFlavors(c))})`;
+  const flavor = sql`exists (select 1 from ${flavors} where ${bootableFlavor(c, row.flavorId)})`;
   const quota = withinQuota(row.projectId, row.userId, { instances: 1, cores: row.vcpus, ram: row.memoryMb });
   const limit = limitOf(row.projectId, 'server_group_members');
   const members = groupUuid
@@ -92,7 +95,7 @@ function quotaGuardedInsert(c: C, db: Db, row: InstanceRow, groupUuid: string | 
 /** Why the guarded inserts refused: the flavor went away meanwhile, or a quota. */
 async function refusal(c: C, db: Db, projectId: string, userId: string, flavor: FlavorSnapshot, count: number): Promise<ApiError> {
   const [[still], limits, usage] = await Promise.all([
-    db.select({ id: flavors.id }).from(flavors).where(and(eq(flavors.id, flavor.id), eq(flavors.disabled, false), visibleFlavors(c))),
+    db.select({ id: flavors.id }).from(flavors).where(bootableFlavor(c, flavor.id)),
     limitsFor(db, projectId),
     usageFor(db, projectId, userId),
   ]);
@@ -139,7 +142,7 @@ export async function createServers(c: C, body: ServerCreate): Promise<Response>
   const known = cachedFlavor(flavorKey);
   const read = () =>
     db.batch([
-      db.select().from(flavors).where(and(eq(flavors.id, String(s.flavorRef)), eq(flavors.disabled, false), visibleFlavors(c))),
+      db.select().from(flavors).where(bootableFlavor(c, String(s.flavorRef))),
       db.select().from(keyPairs).where(and(eq(keyPairs.userId, auth.userId), eq(keyPairs.name, s.key_name ?? ''))),
       db.select({ host: services.host }).from(services).where(eq(services.availabilityZone, zoneName ?? '')).limit(1),
       db.select().from(serverGroups).where(and(eq(serverGroups.uuid, groupUuid ?? ''), eq(serverGroups.projectId, projectId))),
