@@ -3,6 +3,7 @@
 // Small objects live here whole (data and metadata beside their listing row), so one
 // call writes or reads them; larger ones keep data and metadata in R2.
 import { DurableObject } from 'cloudflare:workers';
+import { deleteStripes, stripesOf } from '../workers/swift/stripes';
 
 interface Env {
   OBJECTS: R2Bucket;
@@ -66,8 +67,15 @@ export interface ObjectRecord {
   timestamp: string;
   /** Unix seconds; null when the object does not expire. */
   deleteAt: number | null;
-  /** The R2 key of its data, for the expirer. */
+  /** The R2 key of its data (stripes.ts: the stripes' key, for a striped object). */
   key: string;
+}
+
+/** What recordObject did; see there. */
+export interface RecordResult {
+  recorded: boolean;
+  replaced: string | null;
+  superseded: boolean;
 }
 
 /** An object held here whole: its bytes and its metadata (lower-case names, x-timestamp included). */
@@ -272,17 +280,18 @@ export class SwiftAccount extends DurableObject<Env> {
    * Records a written object in the listing and the counts, with its bytes and metadata
    * when it is held here (else its data is in R2 at o.key). recorded is false when the
    * container is gone (the caller then removes the data); an older write never replaces
-   * a newer one. replacedInR2 says the version replaced had its data in R2.
+   * a newer one (superseded). replaced is the R2 key of the version replaced, when its
+   * data was in R2: each version is replaced once, so one writer removes its data.
    */
-  async recordObject(container: string, o: ObjectRecord, inline?: InlineData): Promise<{ recorded: boolean; replacedInR2: boolean }> {
-    const result = this.ctx.storage.transactionSync(() => {
-      if (!this.rows('SELECT 1 FROM containers WHERE name = ?', container).length) return { recorded: false, replacedInR2: false };
+  async recordObject(container: string, o: ObjectRecord, inline?: InlineData): Promise<RecordResult> {
+    const result = this.ctx.storage.transactionSync((): RecordResult => {
+      if (!this.rows('SELECT 1 FROM containers WHERE name = ?', container).length) return { recorded: false, replaced: null, superseded: false };
       const old = this.rows(
-        `SELECT o.bytes, o.timestamp, d.name IS NOT NULL AS inline FROM objects o
+        `SELECT o.bytes, o.timestamp, o.r2_key, d.name IS NOT NULL AS inline FROM objects o
          LEFT JOIN object_data d ON d.container = o.container AND d.name = o.name WHERE o.container = ? AND o.name = ?`,
         container, o.name,
       )[0];
-      if (old && Number(old.timestamp) > Number(o.timestamp)) return { recorded: true, replacedInR2: false };
+      if (old && Number(old.timestamp) > Number(o.timestamp)) return { recorded: true, replaced: null, superseded: true };
       this.sql.exec(
         `INSERT OR REPLACE INTO objects (container, name, bytes, etag, content_type, timestamp, delete_at, r2_key)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -300,7 +309,7 @@ export class SwiftAccount extends DurableObject<Env> {
         'UPDATE containers SET object_count = object_count + ?, bytes_used = bytes_used + ? WHERE name = ?',
         old ? 0 : 1, o.bytes - (old ? Number(old.bytes) : 0), container,
       );
-      return { recorded: true, replacedInR2: old !== undefined && !Number(old.inline) };
+      return { recorded: true, replaced: old !== undefined && !Number(old.inline) ? String(old.r2_key) : null, superseded: false };
     });
     if (result.recorded && o.deleteAt !== null) await this.scheduleExpiry(o.deleteAt);
     return result;
@@ -354,6 +363,12 @@ export class SwiftAccount extends DurableObject<Env> {
     });
     // Objects held here went with their rows; R2 data goes now.
     for (const { record: o } of due.filter((d): d is { record: ObjectRecord; inline: boolean } => d !== null && !d.inline)) {
+      // Stripes are never shared with another version.
+      const stripes = stripesOf(o.key);
+      if (stripes) {
+        await deleteStripes(this.env.OBJECTS, stripes);
+        continue;
+      }
       // A newer write under the same key may have replaced the expiring data meanwhile:
       // only data that expired itself, or is the version the row described, goes.
       const head = await this.env.OBJECTS.head(o.key);

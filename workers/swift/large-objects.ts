@@ -6,7 +6,7 @@ import { ApiError, badRequest } from '../../lib/errors';
 import type { ObjectEntry, Subdir } from '../../durable-objects/swift-account';
 import type { Env } from './env';
 import { listedObject } from './listing';
-import { accountStub, getObject, type StoredObject } from './storage';
+import { accountStub, getObject, readRange, type StoredObject } from './storage';
 
 export const SLO_LIMITS = { maxManifestSegments: 1000, maxManifestSize: 8 << 20, maxDloSegments: 10_000, maxDepth: 10 } as const;
 
@@ -37,16 +37,16 @@ export const md5Hex = async (data: string | Uint8Array) =>
 /** A segment that cannot be read as its manifest says: Swift's SegmentError, a 409 before the body starts. */
 export const segmentError = (message: string) => new ApiError(409, message);
 
-async function readRange(env: Env, key: string, offset: number, length: number): Promise<ReadableStream<Uint8Array>> {
-  const r = await env.OBJECTS.get(key, { range: { offset, length } });
-  if (!r) throw segmentError(`The data of this object is gone: ${key}`);
-  return r.body;
+async function readData(env: Env, key: string, offset: number, length: number): Promise<ReadableStream<Uint8Array>> {
+  const body = await readRange(env, key, offset, length);
+  if (!body) throw segmentError(`The data of this object is gone: ${key}`);
+  return body;
 }
 
 /** A plain object's data: its inline bytes, or a read of them (from R2 or the account) when sent. */
 export function plainSource(env: Env, ref: { account: string; container: string; object: string }, stored: StoredObject): ObjectSource {
   const open = (offset: number, length: number) => async () => {
-    if (!stored.inline) return readRange(env, stored.key, offset, length);
+    if (!stored.inline) return readData(env, stored.key, offset, length);
     const got = await getObject(env, ref.account, ref.container, ref.object, { offset, length }, stored.version);
     if (!got) throw segmentError('The object changed while it was read.');
     return got.body;
@@ -113,22 +113,17 @@ export function concatenate(
   total: number, pieces: AsyncIterable<Piece | ReadableStream<Uint8Array>>, waitUntil: (p: Promise<unknown>) => void,
 ): ReadableStream<Uint8Array> {
   const { readable, writable } = new FixedLengthStream(total);
-  const writer = writable.getWriter();
+  // Each piece is piped natively: no JavaScript runs per chunk.
   const pump = async () => {
     for await (const piece of pieces) {
-      if (piece instanceof Uint8Array) {
-        await writer.write(piece);
-        continue;
-      }
-      const stream = piece instanceof ReadableStream ? piece : await piece.open();
-      const reader = stream.getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) await writer.write(r.value);
+      const stream = piece instanceof Uint8Array ? new Blob([piece]).stream() : piece instanceof ReadableStream ? piece : await piece.open();
+      await stream.pipeTo(writable, { preventClose: true });
     }
-    await writer.close();
+    await writable.close();
   };
   waitUntil(pump().catch((err: unknown) => {
     console.error('swift: a large object read stopped:', err instanceof Error ? err.message : err);
-    return writer.abort(err).catch(() => undefined);
+    return writable.abort(err).catch(() => undefined);
   }));
   return readable as ReadableStream<Uint8Array>;
 }

@@ -1,11 +1,13 @@
 // Where Swift keeps things: each account's containers, listings and counts in its
 // SwiftAccount Durable Object, and there too small objects whole (up to INLINE_MAX bytes
 // with a known length), so writing or reading one is one call; larger objects' data and
-// metadata in R2 (key <account>/<container>/<object>). Reads ask the account first.
+// metadata in R2 (key <account>/<container>/<object>), and the largest as stripes
+// (stripes.ts). Reads ask the account first.
 import { ApiError, badRequest } from '../../lib/errors';
-import type { ObjectRead, ObjectRecord, SwiftAccount } from '../../durable-objects/swift-account';
+import type { ObjectRead, ObjectRecord, RecordResult, SwiftAccount } from '../../durable-objects/swift-account';
 import type { Env } from './env';
 import { byteLength, LIMITS } from './names';
+import { BodyLengthError, deleteStripes, readStripes, STRIPE_SIZE, stripesOf, writeStripes, type Stripes } from './stripes';
 
 export function accountStub(env: Env, account: string): DurableObjectStub<SwiftAccount> {
   return env.ACCOUNTS.get(env.ACCOUNTS.idFromName(account));
@@ -61,15 +63,15 @@ function describeInline(read: ObjectRead & { inline: NonNullable<ObjectRead['inl
 }
 
 /**
- * An object in R2. The Swift etag is kept in R2 metadata when known before the write,
- * else it is R2's own etag (the MD5 for a single put); multipart uploads (chunked bodies)
- * keep it in the listing record.
+ * An object in R2 (r: its R2 object, or a striped object's stripe 0). The Swift etag is
+ * kept in R2 metadata when known before the write, else it is R2's own etag (the MD5 for
+ * a single put); multipart uploads (chunked bodies) and stripes keep it in the listing record.
  */
 function describe(record: ObjectRecord, r: R2Object): StoredObject {
   const custom = r.customMetadata ?? {};
   const etag = custom['etag-source'] === 'listing' ? record.etag : custom.etag ?? r.etag;
   return {
-    key: r.key, size: r.size, etag, contentType: r.httpMetadata?.contentType ?? 'application/octet-stream',
+    key: record.key, size: stripesOf(record.key)?.size ?? r.size, etag, contentType: r.httpMetadata?.contentType ?? 'application/octet-stream',
     timestamp: custom['x-timestamp'] ?? (r.uploaded.getTime() / 1000).toFixed(5), custom, version: r.etag,
   };
 }
@@ -82,7 +84,7 @@ export async function headObject(env: Env, account: string, container: string, o
   const read = await accountStub(env, account).readObject(container, object, withData);
   if (!read) return null;
   if (read.inline) return describeInline({ ...read, inline: read.inline });
-  const r = await env.OBJECTS.head(read.record.key);
+  const r = await env.OBJECTS.head(stripesOf(read.record.key)?.at(0) ?? read.record.key);
   if (!r || isExpired(r.customMetadata ?? {})) return null;
   return describe(read.record, r);
 }
@@ -107,6 +109,8 @@ export async function getObject(
     const data = range ? stored.inline!.subarray(range.offset, range.offset + range.length) : stored.inline!;
     return { stored, body: bytesStream(data) };
   }
+  const stripes = stripesOf(read.record.key);
+  if (stripes) return getStriped(env, read.record, stripes, range, version);
   const r = await env.OBJECTS.get(read.record.key, { range, onlyIf: version ? { etagMatches: version } : undefined });
   if (!r || !('body' in r)) return null;
   if (isExpired(r.customMetadata ?? {})) {
@@ -114,6 +118,40 @@ export async function getObject(
     return null;
   }
   return { stored: describe(read.record, r), body: r.body };
+}
+
+/**
+ * A striped object, or a range of it. Stripe 0 holds the metadata and the version: it is
+ * read with the part of the range it holds, or only its head when the range starts later.
+ */
+async function getStriped(
+  env: Env, record: ObjectRecord, stripes: Stripes, range: { offset: number; length: number } | undefined, version: string | undefined,
+): Promise<{ stored: StoredObject; body: ReadableStream<Uint8Array> } | null> {
+  const offset = range?.offset ?? 0;
+  const length = range?.length ?? stripes.size;
+  let first: R2Object | R2ObjectBody | null;
+  if (offset < stripes.stripeSize) {
+    const inFirst = { offset, length: Math.min(length, stripes.stripeSize - offset) };
+    first = await env.OBJECTS.get(stripes.at(0), { range: inFirst, onlyIf: version ? { etagMatches: version } : undefined });
+    if (first && !('body' in first)) return null;
+  } else {
+    first = await env.OBJECTS.head(stripes.at(0));
+    if (first && version !== undefined && first.etag !== version) return null;
+  }
+  if (!first) return null;
+  const body = 'body' in first ? first.body : undefined;
+  if (isExpired(first.customMetadata ?? {})) {
+    await body?.cancel();
+    return null;
+  }
+  return { stored: describe(record, first), body: readStripes(env.OBJECTS, stripes, offset, length, body) };
+}
+
+/** Bytes [offset, offset + length) of an object's data in R2, by its record key; null when gone. */
+export async function readRange(env: Env, key: string, offset: number, length: number): Promise<ReadableStream<Uint8Array> | null> {
+  const stripes = stripesOf(key);
+  if (stripes) return (await env.OBJECTS.head(stripes.at(0))) ? readStripes(env.OBJECTS, stripes, offset, length) : null;
+  return (await env.OBJECTS.get(key, { range: { offset, length } }))?.body ?? null;
 }
 
 // --- writing ---
@@ -133,16 +171,46 @@ function etagMismatch(): ApiError {
 }
 
 /**
- * Streams a body into R2 at key: a known length through FixedLengthStream in one put;
- * a chunked body as a multipart upload, part by part. Never holds more than one part.
- * Returns the MD5 etag and the size.
+ * Streams a body into R2: a known length through FixedLengthStream in one put at key, or
+ * as stripes when larger than a stripe; a chunked body as a multipart upload at key, part
+ * by part. Never holds more than one part.
  */
 async function writeData(
   env: Env, key: string, body: ReadableStream<Uint8Array> | null, length: number | null, opts: WriteOptions,
-): Promise<{ etag: string; bytes: number }> {
+): Promise<Written> {
   const clientEtag = opts.clientEtag?.replace(/"/g, '').toLowerCase();
-  const httpMetadata = { contentType: opts.contentType };
   if (length !== null && length > LIMITS.maxFileSize) throw new ApiError(413, 'Your request is too large.');
+  if (body !== null && length !== null && length > STRIPE_SIZE) return writeStriped(env, body, length, opts, clientEtag);
+  return { ...(await writeAt(env, key, body, length, opts, clientEtag)), key };
+}
+
+/** The data of a write: its etag, its size, and the key its record keeps (stripes' or the object's). */
+interface Written {
+  etag: string;
+  bytes: number;
+  key: string;
+}
+
+async function writeStriped(env: Env, body: ReadableStream<Uint8Array>, length: number, opts: WriteOptions, clientEtag?: string): Promise<Written> {
+  const metadata = { httpMetadata: { contentType: opts.contentType }, customMetadata: { ...opts.custom, 'etag-source': 'listing' } };
+  let written: Awaited<ReturnType<typeof writeStripes>>;
+  try {
+    written = await writeStripes(env.OBJECTS, body, length, metadata);
+  } catch (err) {
+    throw writeFailure(err instanceof BodyLengthError ? null : err);
+  }
+  if (clientEtag && clientEtag !== written.md5) {
+    await deleteStripes(env.OBJECTS, written.stripes);
+    throw etagMismatch();
+  }
+  return { etag: written.md5, bytes: length, key: written.stripes.key };
+}
+
+/** Writes data at the object's own key. */
+async function writeAt(
+  env: Env, key: string, body: ReadableStream<Uint8Array> | null, length: number | null, opts: WriteOptions, clientEtag?: string,
+): Promise<{ etag: string; bytes: number }> {
+  const httpMetadata = { contentType: opts.contentType };
   if (length === 0 || (length === null && body === null)) return putWhole(env, key, new Uint8Array(0), opts, clientEtag);
   if (body === null) throw badRequest('Request body shorter than Content-Length');
   if (length === null) return writeChunked(env, key, body, opts, clientEtag);
@@ -302,11 +370,11 @@ export async function writeObject(
   const timestamp = opts.custom['x-timestamp']!;
   const deleteAt = opts.custom['x-delete-at'] ? Number(opts.custom['x-delete-at']) : null;
   // A manifest counts its own bytes in the container's bytes used, as in Swift.
-  const record = (written: { etag: string; bytes: number }): ObjectRecord => {
+  const record = (written: Written): ObjectRecord => {
     const etag = to.listing?.etag ?? written.etag;
     return {
       name: to.object, bytes: to.listing?.bytes ?? written.bytes, etag: to.slo ? `${etag}; slo_etag=${to.slo.etag}` : etag,
-      contentType: to.slo ? `${opts.contentType};swift_bytes=${to.slo.size}` : opts.contentType, timestamp, deleteAt, key,
+      contentType: to.slo ? `${opts.contentType};swift_bytes=${to.slo.size}` : opts.contentType, timestamp, deleteAt, key: written.key,
     };
   };
 
@@ -315,24 +383,44 @@ export async function writeObject(
     const etag = hex(await crypto.subtle.digest('MD5', data));
     const clientEtag = opts.clientEtag?.replace(/"/g, '').toLowerCase();
     if (clientEtag && clientEtag !== etag) throw etagMismatch();
-    const written = { etag, bytes: data.byteLength };
+    const written = { etag, bytes: data.byteLength, key };
     const result = await stub.recordObject(to.container, record(written), { data, size: data.byteLength, metadata: { ...opts.custom, etag } });
     if (!result.recorded) return null;
-    // The version replaced had its data in R2: remove it, unless a newer write put it there meanwhile.
-    if (result.replacedInR2) {
-      const old = await env.OBJECTS.head(key);
-      if (old && Number(old.customMetadata?.['x-timestamp'] ?? 0) <= Number(timestamp)) await env.OBJECTS.delete(key);
-    }
-    return written;
+    await dropReplaced(env, result, { key, inline: true, timestamp });
+    return { etag, bytes: written.bytes };
   }
 
   const written = await writeData(env, key, body, length, opts);
   const result = await stub.recordObject(to.container, record(written));
   if (!result.recorded) {
-    await env.OBJECTS.delete(key);
+    await deleteData(env, written.key);
     return null;
   }
-  return written;
+  await dropReplaced(env, result, { key: written.key, inline: false, timestamp });
+  return { etag: written.etag, bytes: written.bytes };
+}
+
+/** Removes an object's data from R2, by its record key. */
+async function deleteData(env: Env, key: string): Promise<void> {
+  const stripes = stripesOf(key);
+  await (stripes ? deleteStripes(env.OBJECTS, stripes) : env.OBJECTS.delete(key));
+}
+
+/**
+ * After a write is recorded: removes the data no record refers to any more, the replaced
+ * version's or, when a newer write was recorded first, this write's own stripes.
+ */
+async function dropReplaced(env: Env, result: RecordResult, ours: { key: string; inline: boolean; timestamp: string }): Promise<void> {
+  if (result.superseded) {
+    if (stripesOf(ours.key)) await deleteData(env, ours.key);
+    return;
+  }
+  const old = result.replaced;
+  if (old === null || (old === ours.key && !ours.inline)) return; // overwritten in place by this write
+  if (stripesOf(old)) return deleteData(env, old);
+  // Data at the object's own key: remove it, unless a newer write put it there meanwhile.
+  const head = await env.OBJECTS.head(old);
+  if (head && Number(head.customMetadata?.['x-timestamp'] ?? 0) <= Number(ours.timestamp)) await env.OBJECTS.delete(old);
 }
 
 // --- what access.ts and routes/bulk.ts use ---
@@ -358,8 +446,9 @@ export async function deleteObject(env: Env, account: string, container: string,
   const alive = removed !== null && (removed.record.deleteAt === null || removed.record.deleteAt > Date.now() / 1000);
   if (removed?.inline) return alive;
   const key = removed?.record.key ?? (await objectKey(account, container, object));
-  const head = await env.OBJECTS.head(key);
-  if (head) await env.OBJECTS.delete(key);
+  const stripes = stripesOf(key);
+  const head = await env.OBJECTS.head(stripes?.at(0) ?? key);
+  if (head || stripes) await deleteData(env, key);
   if (head) return !isExpired(head.customMetadata ?? {});
   return alive;
 }
