@@ -83,16 +83,22 @@ function largeObjectLimits(env: Env): { size: number; chunk: number } {
   return { size: mb(env.SWIFT_STORE_LARGE_OBJECT_SIZE, 5120), chunk: mb(env.SWIFT_STORE_LARGE_OBJECT_CHUNK_SIZE, 200) };
 }
 
-/** PUTs one object of the store; a known length is sent as Content-Length, so Swift writes it to R2 in one put. */
-async function putObject(env: Env, name: string, body: ReadableStream<Uint8Array>, length: number | null, headers: Record<string, string> = {}): Promise<void> {
+/**
+ * PUTs one object of the store; a known length is sent as Content-Length, so Swift writes
+ * it to R2 in one put. A sized body already is a FixedLengthStream's, sent as it is
+ * (workerd cannot pipe one into another).
+ */
+async function putObject(
+  env: Env, name: string, body: ReadableStream<Uint8Array>, length: number | null, headers: Record<string, string> = {}, sized = false,
+): Promise<void> {
   let stream = body;
   const sent: Record<string, string> = { 'Content-Type': 'application/octet-stream', ...headers };
-  if (length !== null) {
+  if (length !== null && !sized) {
     const fixed = new FixedLengthStream(length);
     void body.pipeTo(fixed.writable).catch(() => undefined);
     stream = fixed.readable as ReadableStream<Uint8Array>;
-    sent['Content-Length'] = String(length);
   }
+  if (length !== null) sent['Content-Length'] = String(length);
   const res = await swift(env, 'PUT', `/${CONTAINER}/${name}`, { body: stream, headers: sent });
   if (res.status === 404) {
     containerReady = false; // the container went away; it is made again on the next upload
@@ -154,11 +160,14 @@ class Splitter {
 
 const segmentName = (id: string, n: number) => `${id}-${String(n).padStart(5, '0')}`;
 
-/** Stores an image's data; the stream is passed on as it arrives, never held whole. */
-export async function putImageData(env: Env, id: string, body: ReadableStream, length: number | null): Promise<void> {
+/**
+ * Stores an image's data; the stream is passed on as it arrives, never held whole.
+ * sized: the body is a FixedLengthStream's readable of that length.
+ */
+export async function putImageData(env: Env, id: string, body: ReadableStream, length: number | null, sized = false): Promise<void> {
   await ensureContainer(env);
   const limits = largeObjectLimits(env);
-  if (length !== null && length < limits.size) return putObject(env, id, body, length);
+  if (length !== null && length < limits.size) return putObject(env, id, body, length, {}, sized);
   // Segments as glance_store writes them, then the manifest; on failure, none is left behind.
   const split = new Splitter(body);
   let written = 0;
