@@ -134,6 +134,12 @@ describe('keystoneauth decisions', () => {
     expect(decide(req('object:read', { account: 'OTHER_x' }), null, { read: '.r:*' })).toEqual({ allow: false, status: 401 });
   });
 
+  it('refuses accounts outside the AUTH_ prefix to the reseller admin too', () => {
+    const reseller: SwiftIdentity = { ...reader, roles: ['ResellerAdmin'] };
+    expect(decide(req('object:write', { account: '.stripes' }), reseller)).toEqual({ allow: false, status: 403 });
+    expect(decide(req('object:write'), reseller)).toEqual({ allow: true, owner: true });
+  });
+
   it('matches the first cross-tenant form that fits', () => {
     expect(matchCrossTenant(['*:u-demo'], demo)).toBe('*:u-demo');
     expect(matchCrossTenant(['p:u'], demo)).toBeNull();

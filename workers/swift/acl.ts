@@ -143,10 +143,13 @@ export function isReadOp(op: SwiftOp): boolean {
 const accountOf = (projectId: string | undefined) => (projectId ? `AUTH_${projectId}` : undefined);
 
 /**
- * The grants that need no container ACL: the reseller admin everywhere, the account's
+ * The grants that need no container ACL: the reseller admin in every account, the account's
  * operators (owners), and its readers for reads. Null when the ACL must decide.
  */
 export function roleGrant(req: AccessRequest, who: SwiftIdentity): Decision | null {
+  // Accounts are AUTH_<project id>, for the reseller admin too: R2 keys outside that
+  // prefix are this service's own (stripes.ts).
+  if (!req.account.startsWith('AUTH_')) return DENY(who);
   const roles = who.roles.map((r) => r.toLowerCase());
   if (roles.includes(RESELLER_ADMIN_ROLE)) return { allow: true, owner: true };
   // Only a reseller admin deletes an account, even its own.

@@ -8,7 +8,8 @@
 // The stripes' key, kept as the object's record key, says everything a read needs:
 // ".stripes/<uuid>/<stripe size>/<object size>", with stripe i at ".stripes/<uuid>/<i>".
 // A key is never reused, so a new version never races an old one over its data. Account
-// keys begin with "AUTH_", so no object's own key can start like this.
+// keys begin with "AUTH_" (acl.ts refuses any other account), so no object's own key
+// can start like this.
 // Stripe 0 carries the object's metadata (content type, x-timestamp, user metadata); its
 // etag is the listing's, known only once every byte is read.
 
