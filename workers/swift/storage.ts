@@ -42,7 +42,7 @@ export interface StoredObject {
   timestamp: string;
   /** Lower-case names: x-object-meta-*, content-disposition, x-delete-at, x-static-large-object, ... */
   custom: Record<string, string>;
-  /** Identifies this version, to guard a later read of the same one: R2's etag, or the timestamp of an inline object. */
+  /** Identifies this version, to guard a later read of the same one: R2's etag, the stripes' key, or the timestamp of an inline object. */
   version: string;
   /** The bytes of an object held inline (empty when read for a HEAD). */
   inline?: Uint8Array;
@@ -70,9 +70,10 @@ function describeInline(read: ObjectRead & { inline: NonNullable<ObjectRead['inl
 function describe(record: ObjectRecord, r: R2Object): StoredObject {
   const custom = r.customMetadata ?? {};
   const etag = custom['etag-source'] === 'listing' ? record.etag : custom.etag ?? r.etag;
+  const stripes = stripesOf(record.key);
   return {
-    key: record.key, size: stripesOf(record.key)?.size ?? r.size, etag, contentType: r.httpMetadata?.contentType ?? 'application/octet-stream',
-    timestamp: custom['x-timestamp'] ?? (r.uploaded.getTime() / 1000).toFixed(5), custom, version: r.etag,
+    key: record.key, size: stripes?.size ?? r.size, etag, contentType: r.httpMetadata?.contentType ?? 'application/octet-stream',
+    timestamp: custom['x-timestamp'] ?? (r.uploaded.getTime() / 1000).toFixed(5), custom, version: stripes ? stripes.key : r.etag,
   };
 }
 
@@ -121,25 +122,21 @@ export async function getObject(
 }
 
 /**
- * A striped object, or a range of it. Stripe 0 holds the metadata and the version: it is
- * read with the part of the range it holds, or only its head when the range starts later.
+ * A striped object, or a range of it. Its version is its stripes' key, never reused.
+ * Stripe 0 holds the metadata: it is read with the part of the range it holds, or only
+ * its head when the range starts later.
  */
 async function getStriped(
   env: Env, record: ObjectRecord, stripes: Stripes, range: { offset: number; length: number } | undefined, version: string | undefined,
 ): Promise<{ stored: StoredObject; body: ReadableStream<Uint8Array> } | null> {
+  if (version !== undefined && version !== stripes.key) return null;
   const offset = range?.offset ?? 0;
   const length = range?.length ?? stripes.size;
-  let first: R2Object | R2ObjectBody | null;
-  if (offset < stripes.stripeSize) {
-    const inFirst = { offset, length: Math.min(length, stripes.stripeSize - offset) };
-    first = await env.OBJECTS.get(stripes.at(0), { range: inFirst, onlyIf: version ? { etagMatches: version } : undefined });
-    if (first && !('body' in first)) return null;
-  } else {
-    first = await env.OBJECTS.head(stripes.at(0));
-    if (first && version !== undefined && first.etag !== version) return null;
-  }
+  const first: R2ObjectBody | R2Object | null = offset < stripes.stripeSize
+    ? await env.OBJECTS.get(stripes.at(0), { range: { offset, length: Math.min(length, stripes.stripeSize - offset) } })
+    : await env.OBJECTS.head(stripes.at(0));
   if (!first) return null;
-  const body = 'body' in first ? first.body : undefined;
+  const body = 'body' in first ? (first as R2ObjectBody).body : undefined;
   if (isExpired(first.customMetadata ?? {})) {
     await body?.cancel();
     return null;
