@@ -102,8 +102,8 @@ export async function writeStripes(
 
 /**
  * The bytes [offset, offset + length) of striped data as one stream of that length.
- * `first` is stripe 0's body when the range starts in it (already read with the
- * caller's conditions); later stripes are read as their turn comes, each piped
+ * `first` is stripe 0's body when the range starts in it (read already, for its
+ * metadata); later stripes are read as their turn comes, each piped
  * natively. A stripe gone meanwhile (the object replaced) cuts the stream. The stream is
  * a FixedLengthStream's: workerd cannot pipe it into another one, only read it.
  */
