@@ -3,12 +3,9 @@
 // at run time. The bundle is kept between starts (scripts/bundle-cache.mjs): esbuild runs
 // only when the launcher's code changed.
 // package.json starts it tuned for size: the launcher is idle once the cloud is up, and
-// one malloc arena (MALLOC_ARENA_MAX=1) keeps V8's helper threads from holding memory;
-// blocks of 64 KiB and more are mapped on their own (MALLOC_MMAP_THRESHOLD_), so what
-// start-up frees goes back to the system rather than staying in the heap (~10 MB).
-// workerd is spawned without those settings (it allocates with tcmalloc anyway).
+// one malloc arena (MALLOC_ARENA_MAX=1) keeps V8's helper threads from holding memory.
+// workerd is spawned without that setting: it serves the requests.
 delete process.env.MALLOC_ARENA_MAX;
-delete process.env.MALLOC_MMAP_THRESHOLD_;
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildBundle, cachedBundle, stopBuilds } from './bundle-cache.mjs';
