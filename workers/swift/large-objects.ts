@@ -3,6 +3,7 @@
 // a container/prefix whose objects, in listing order, are its content; static large
 // objects (SLO) are in slo.ts. Either reads as one stream of known length.
 import { ApiError, badRequest } from '../../lib/errors';
+import { COPY_SIZE, copyThrough } from '../../lib/streams';
 import type { ObjectEntry, Subdir } from '../../durable-objects/swift-account';
 import type { Env } from './env';
 import { listedObject } from './listing';
@@ -121,7 +122,9 @@ export function concatenate(
         await writer.write(piece);
         continue;
       }
-      buffer = await copyInto(piece instanceof ReadableStream ? piece : await piece.open(), writer, buffer);
+      // A MiB at a time: a striped object's stream cannot be piped into this one.
+      const stream = piece instanceof ReadableStream ? piece : await piece.open();
+      buffer = await copyThrough(stream.getReader({ mode: 'byob' }), writer, buffer);
     }
     await writer.close();
   };
@@ -130,24 +133,6 @@ export function concatenate(
     return writer.abort(err).catch(() => undefined);
   }));
   return readable as ReadableStream<Uint8Array>;
-}
-
-const COPY_SIZE = 1 << 20;
-
-/**
- * Copies a stream into a writer a MiB at a time, through one buffer the runtime fills
- * from the stream's chunks: a few script turns per MiB rather than one per 4 KiB chunk.
- * A write to a FixedLengthStream settles once its bytes were read, so the buffer serves
- * again. (workerd cannot pipe a striped object's stream, a FixedLengthStream, into another.)
- */
-async function copyInto(stream: ReadableStream<Uint8Array>, writer: WritableStreamDefaultWriter<Uint8Array>, buffer: ArrayBuffer): Promise<ArrayBuffer> {
-  const reader = stream.getReader({ mode: 'byob' });
-  for (;;) {
-    const r = await reader.readAtLeast(buffer.byteLength, new Uint8Array(buffer));
-    buffer = (r.value?.buffer as ArrayBuffer | undefined) ?? new ArrayBuffer(COPY_SIZE);
-    if (r.value?.byteLength) await writer.write(r.value);
-    if (r.done) return buffer;
-  }
 }
 
 // --- dynamic large objects ---

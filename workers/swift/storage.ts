@@ -196,11 +196,12 @@ async function writeStriped(env: Env, body: ReadableStream<Uint8Array>, length: 
   } catch (err) {
     throw writeFailure(err instanceof BodyLengthError ? null : err);
   }
-  if (clientEtag && clientEtag !== written.md5) {
+  const etag = hex(written.md5);
+  if (clientEtag && clientEtag !== etag) {
     await deleteStripes(env.OBJECTS, written.stripes);
     throw etagMismatch();
   }
-  return { etag: written.md5, bytes: length, key: written.stripes.key };
+  return { etag, bytes: length, key: written.stripes.key };
 }
 
 /** Writes data at the object's own key. */

@@ -13,10 +13,10 @@
 // Stripe 0 carries the object's metadata (content type, x-timestamp, user metadata); its
 // etag is the listing's, known only once every byte is read.
 
+import { COPY_SIZE, copyThrough, ShortBodyError } from '../../lib/streams';
+
 export const STRIPE_SIZE = 64 << 20;
 const PREFIX = '.stripes/';
-/** Bytes copied from the request body per read: large, so the body costs few JavaScript turns. */
-const COPY_SIZE = 1 << 20;
 
 export interface Stripes {
   /** The object's record key. */
@@ -52,17 +52,16 @@ export async function deleteStripes(bucket: R2Bucket, stripes: Stripes): Promise
 export class BodyLengthError extends Error {}
 
 /**
- * Streams a body of a known length into new stripes; returns them and the body's MD5
- * (hex). Nothing is left behind when it fails.
+ * Streams a body of a known length into new stripes; returns them and the body's MD5.
+ * Nothing is left behind when it fails.
  */
 export async function writeStripes(
   bucket: R2Bucket, body: ReadableStream<Uint8Array>, size: number, metadata: R2PutOptions,
-): Promise<{ stripes: Stripes; md5: string }> {
+): Promise<{ stripes: Stripes; md5: ArrayBuffer }> {
   const stripes = newStripes(size);
   const reader = body.getReader({ mode: 'byob' });
   const digest = new crypto.DigestStream('MD5');
   const md5 = digest.getWriter();
-  // One buffer, reused: a write to a FixedLengthStream settles once its bytes were read.
   let buffer = new ArrayBuffer(COPY_SIZE);
   try {
     for (let i = 0; i < stripes.count; i++) {
@@ -71,14 +70,10 @@ export async function writeStripes(
       const put = bucket.put(stripes.at(i), readable, i === 0 ? metadata : {});
       const writer = writable.getWriter();
       const copy = async () => {
-        for (let left = length; left > 0;) {
-          const want = Math.min(COPY_SIZE, left);
-          const r = await reader.readAtLeast(want, new Uint8Array(buffer, 0, want));
-          if (!r.value || r.value.byteLength < want) throw new BodyLengthError();
-          buffer = r.value.buffer as ArrayBuffer;
-          await md5.write(r.value);
-          await writer.write(r.value);
-          left -= want;
+        try {
+          buffer = await copyThrough(reader, writer, buffer, { length, each: (piece) => md5.write(piece) });
+        } catch (err) {
+          throw err instanceof ShortBodyError ? new BodyLengthError() : err;
         }
         await writer.close();
       };
@@ -92,7 +87,7 @@ export async function writeStripes(
     const end = await reader.read(new Uint8Array(buffer, 0, 1));
     if (!end.done) throw new BodyLengthError();
     await md5.close();
-    return { stripes, md5: [...new Uint8Array(await digest.digest)].map((b) => b.toString(16).padStart(2, '0')).join('') };
+    return { stripes, md5: await digest.digest };
   } catch (err) {
     await reader.cancel().catch(() => undefined);
     await deleteStripes(bucket, stripes);

@@ -4,6 +4,7 @@
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { ApiError, badRequest, conflict, forbidden } from '../../../lib/errors';
+import { copyThrough, ShortBodyError } from '../../../lib/streams';
 import { jsonBody } from '../../../lib/validation';
 import { images, type StagedData } from '../../../schema/glance';
 import { loadImage, targetOf, type C } from '../access';
@@ -51,16 +52,14 @@ function hashing(body: ReadableStream<Uint8Array>, length: number | null): Hashi
     const { readable, writable } = new FixedLengthStream(length);
     const writer = writable.getWriter();
     const copied = (async () => {
-      let buffer = new ArrayBuffer(BATCH);
       try {
-        for (let left = length; left > 0; left -= BATCH) {
-          const want = Math.min(BATCH, left);
-          const r = await reader.readAtLeast(want, new Uint8Array(buffer, 0, want));
-          if (!r.value || r.value.byteLength < want) throw (failure = badRequest('The image data was shorter than its Content-Length.'));
-          buffer = r.value.buffer as ArrayBuffer;
-          size += want;
-          await Promise.all([md5w.write(r.value), shaw.write(r.value), writer.write(r.value)]);
-        }
+        const each = (piece: Uint8Array) => {
+          size += piece.byteLength;
+          return Promise.all([md5w.write(piece), shaw.write(piece)]);
+        };
+        await copyThrough(reader, writer, new ArrayBuffer(BATCH), { length, each }).catch((err: unknown) => {
+          throw err instanceof ShortBodyError ? (failure = badRequest('The image data was shorter than its Content-Length.')) : err;
+        });
         await Promise.all([md5w.close(), shaw.close(), writer.close()]);
       } catch (err) {
         await writer.abort(err).catch(() => undefined);
